@@ -1,0 +1,153 @@
+"""Every path the project knows, and nowhere else.
+
+A :class:`ProjectPaths` is built from three roots — the repository, the data
+package and the build folder — and derives every other location from them, so
+that a build from real data kept outside the repository (``--data PATH``) and
+a build from the committed synthetic data never share a file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+RESOURCES_DIR = PACKAGE_DIR / "resources"
+STRATEGY_CATALOGUE = RESOURCES_DIR / "strategies.csv"
+DEFAULT_CODEBOOK = RESOURCES_DIR / "codebook.csv"
+POLICY_TIMELINE = RESOURCES_DIR / "policy_timeline.csv"
+REFORM_COMPONENTS = RESOURCES_DIR / "reform_components.csv"
+
+#: Notebook templates, by the kind of run that executes them.
+NOTEBOOK_NAMES = {
+    "network": "network_profile.ipynb",
+    "setting": "setting_comparison.ipynb",
+    "overview": "overview.ipynb",
+}
+
+
+def find_root() -> Path:
+    """Return the repository root.
+
+    ``COMPENDIUM_ROOT`` wins; otherwise the source tree this package was
+    installed from (editable install); otherwise the current directory.
+    """
+    env = os.environ.get("COMPENDIUM_ROOT")
+    if env:
+        return Path(env).resolve()
+    candidate = PACKAGE_DIR.parents[1]
+    if (candidate / "workflow" / "Snakefile").exists():
+        return candidate
+    return Path.cwd().resolve()
+
+
+@dataclass(frozen=True)
+class ProjectPaths:
+    """Locations of one compendium build.
+
+    Parameters
+    ----------
+    root : Path
+        Repository root (holds ``notebooks/``, ``book/`` and ``workflow/``).
+    data_dir : Path
+        The data package read by the build.
+    build_dir : Path
+        Where slices, executed notebooks, logs and the staged book go.
+    html_dir : Path
+        Where the finished HTML book is published.
+    """
+
+    root: Path
+    data_dir: Path
+    build_dir: Path
+    html_dir: Path
+
+    # -- sources ---------------------------------------------------------
+    @property
+    def notebooks_dir(self) -> Path:
+        return self.root / "notebooks"
+
+    def notebook(self, kind: str) -> Path:
+        return self.notebooks_dir / NOTEBOOK_NAMES[kind]
+
+    @property
+    def book_dir(self) -> Path:
+        """Narrative chapters, ``_config.yml`` and ``references.bib``."""
+        return self.root / "book"
+
+    @property
+    def snakefile(self) -> Path:
+        return self.root / "workflow" / "Snakefile"
+
+    @property
+    def package_source(self) -> Path:
+        return PACKAGE_DIR
+
+    # -- build products --------------------------------------------------
+    @property
+    def slices_dir(self) -> Path:
+        return self.build_dir / "slices"
+
+    def network_slice(self, network_id: str) -> Path:
+        return self.slices_dir / "networks" / network_id
+
+    @property
+    def shared_slice(self) -> Path:
+        """Tables every notebook reads (the codebook) and the package manifest."""
+        return self.slices_dir / "shared"
+
+    @property
+    def stamps_dir(self) -> Path:
+        return self.build_dir / "stamps"
+
+    @property
+    def executed_dir(self) -> Path:
+        return self.build_dir / "executed"
+
+    def executed_network(self, network_id: str) -> Path:
+        return self.executed_dir / "networks" / f"{network_id}.ipynb"
+
+    def executed_setting(self, setting: str) -> Path:
+        return self.executed_dir / "settings" / f"{setting}.ipynb"
+
+    @property
+    def executed_overview(self) -> Path:
+        return self.executed_dir / "overview.ipynb"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.build_dir / "logs"
+
+    @property
+    def book_stage(self) -> Path:
+        """Assembled book source (narrative + executed notebooks); Sphinx builds here."""
+        return self.build_dir / "book"
+
+    @property
+    def kernel_sentinel(self) -> Path:
+        return self.build_dir / ".kernel-registered"
+
+
+def default_paths(data_dir: str | os.PathLike | None = None) -> ProjectPaths:
+    """Paths for the committed data, or for ``data_dir`` / ``COMPENDIUM_DATA``.
+
+    A data package outside the repository gets its own build folder under
+    ``private-builds/`` (ignored by git), so real data never mixes with the
+    synthetic build.
+    """
+    root = find_root()
+    chosen = data_dir or os.environ.get("COMPENDIUM_DATA")
+    default_data = root / "data"
+    if chosen is None or Path(chosen).resolve() == default_data.resolve():
+        return ProjectPaths(
+            root=root,
+            data_dir=default_data,
+            build_dir=root / "build",
+            html_dir=root / "book" / "_build" / "html",
+        )
+    data = Path(chosen).resolve()
+    private = root / "private-builds" / data.name
+    return ProjectPaths(
+        root=root, data_dir=data, build_dir=private / "build", html_dir=private / "html"
+    )
