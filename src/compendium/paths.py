@@ -8,6 +8,7 @@ a build from the committed synthetic data never share a file.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,10 +99,6 @@ class ProjectPaths:
         return self.slices_dir / "shared"
 
     @property
-    def stamps_dir(self) -> Path:
-        return self.build_dir / "stamps"
-
-    @property
     def executed_dir(self) -> Path:
         return self.build_dir / "executed"
 
@@ -147,7 +144,9 @@ def default_paths(data_dir: str | os.PathLike | None = None) -> ProjectPaths:
             html_dir=root / "book" / "_build" / "html",
         )
     data = Path(chosen).resolve()
-    private = root / "private-builds" / data.name
+    # One folder per data package location, so two packages never share a build.
+    tag = hashlib.sha256(str(data).encode()).hexdigest()[:8]
+    private = root / "private-builds" / f"{data.name}-{tag}"
     return ProjectPaths(
         root=root, data_dir=data, build_dir=private / "build", html_dir=private / "html"
     )

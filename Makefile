@@ -1,0 +1,35 @@
+# The README's two commands: `make book` and `make test`. Each sets itself up from scratch.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.compendium-installed
+CORES ?= 2
+
+.PHONY: book test lint setup status clean bench
+
+book: $(STAMP)  ## set up, validate the data, run the notebooks, build the HTML book
+	$(BIN)/compendium build --cores $(CORES)
+
+test: $(STAMP)  ## set up and run the whole test suite
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+
+status: $(STAMP)
+	$(BIN)/compendium status
+
+setup: $(STAMP)
+
+# Re-install when the dependencies change; the kernel is registered inside the venv only.
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "compendium needs Python 3.11, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" ; test $${PIPESTATUS[0]} -eq 0
+	$(BIN)/python -m ipykernel install --sys-prefix --name compendium --display-name "Python (compendium)" > /dev/null
+	touch $@
+
+clean:
+	rm -rf build book/_build private-builds

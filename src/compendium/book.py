@@ -1,0 +1,182 @@
+"""Assemble the Jupyter Book from the narrative and the executed notebooks, build it, publish it.
+
+The book is assembled in ``build/book`` (a staging source tree that Sphinx
+builds incrementally: files are rewritten only when they change) and the
+finished HTML is published by an atomic symlink swap, so a reader of
+``book/_build/html`` sees either the last good book or the new one, never a
+half-built one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from . import schema
+from .fsutil import write_if_changed
+from .paths import ProjectPaths
+from .plan import Plan
+
+#: Narrative chapters in reading order, by part; a chapter is listed only if its file exists.
+FRONT = ["methods", "models"]
+BACK_CONTEXT = ["qualitative", "outcomes", "policy", "debate", "limitations"]
+REFERENCE = ["data_dictionary", "what_changed", "bibliography"]
+
+NARRATIVE_SUFFIXES = {".md", ".bib", ".yml", ".yaml", ".png", ".svg", ".ico", ".css", ".js"}
+
+
+class BookBuildError(RuntimeError):
+    """Sphinx / Jupyter Book reported an error or a warning."""
+
+
+def _chapter(stage: Path, name: str) -> dict | None:
+    for suffix in (".md", ".ipynb"):
+        if (stage / f"{name}{suffix}").exists():
+            return {"file": name}
+    return None
+
+
+def table_of_contents(stage: Path, plan: Plan) -> dict:
+    """The ``_toc.yml`` for the staged book, generated from the plan (the data)."""
+    parts = []
+
+    def part(caption: str, names: list[str]) -> None:
+        chapters = [c for c in (_chapter(stage, n) for n in names) if c]
+        if chapters:
+            parts.append({"caption": caption, "chapters": chapters})
+
+    part("The study", FRONT)
+    part("Networks", [f"networks/{n}" for n in sorted(plan.networks)])
+    part("Settings", [f"settings/{s}" for s in plan.settings])
+    part("Across networks", ["overview", *BACK_CONTEXT])
+    part("Reference", REFERENCE)
+    return {"format": "jb-book", "root": "intro", "parts": parts}
+
+
+def _title_cell(nb, title: str, subtitle: str) -> None:
+    """Give an executed notebook its page title (the template's first cell is generic)."""
+    first = nb.cells[0]
+    if first.cell_type != "markdown" or not first.source.lstrip().startswith("# "):
+        raise BookBuildError(f"{nb.metadata.get('compendium', {}).get('template')}: first cell must be a '# ' title")
+    rest = first.source.split("\n", 1)[1] if "\n" in first.source else ""
+    first.source = f"# {title}\n\n*{subtitle}*\n{rest}"
+
+
+def stage_notebook(src: Path, dest: Path, title: str, subtitle: str) -> bool:
+    import nbformat
+
+    nb = nbformat.read(src, as_version=4)
+    _title_cell(nb, title, subtitle)
+    return write_if_changed(dest, nbformat.writes(nb))
+
+
+def assemble(paths: ProjectPaths, plan: Plan) -> list[Path]:
+    """Copy narrative and executed notebooks into the staging tree; return what changed."""
+    stage = paths.book_stage
+    changed: list[Path] = []
+    wanted: set[Path] = set()
+    for src in sorted(paths.book_dir.rglob("*")):
+        rel = src.relative_to(paths.book_dir)
+        if rel.parts[0] in {"_build"} or not src.is_file() or src.suffix not in NARRATIVE_SUFFIXES:
+            continue
+        if rel.name == "_toc.yml":
+            continue  # generated below
+        dest = stage / rel
+        wanted.add(dest)
+        if write_if_changed(dest, src.read_bytes()):
+            changed.append(dest)
+
+    data_note = "synthetic data" if plan.synthetic else "NON-SYNTHETIC data: not for release before disclosure review"
+    for network_id, setting in sorted(plan.networks.items()):
+        dest = stage / "networks" / f"{network_id}.ipynb"
+        wanted.add(dest)
+        if stage_notebook(
+            paths.executed_network(network_id), dest, plan.names[network_id],
+            f"Network {network_id} · {schema.SETTING_LABELS[setting]} setting · {data_note}",
+        ):
+            changed.append(dest)
+    for setting in plan.settings:
+        dest = stage / "settings" / f"{setting}.ipynb"
+        wanted.add(dest)
+        if stage_notebook(
+            paths.executed_setting(setting), dest, f"{schema.SETTING_LABELS[setting]} networks",
+            f"Comparison of the networks in the {schema.SETTING_LABELS[setting].lower()} setting · {data_note}",
+        ):
+            changed.append(dest)
+    dest = stage / "overview.ipynb"
+    wanted.add(dest)
+    if stage_notebook(paths.executed_overview, dest, "Across networks", f"All networks compared · {data_note}"):
+        changed.append(dest)
+
+    toc = stage / "_toc.yml"
+    wanted.add(toc)
+    if write_if_changed(toc, yaml.safe_dump(table_of_contents(stage, plan), sort_keys=False)):
+        changed.append(toc)
+    # A network that left the data must leave the book too.
+    for old in list(stage.rglob("*")):
+        if old.is_file() and "_build" not in old.relative_to(stage).parts and old not in wanted:
+            old.unlink()
+    return changed
+
+
+def build_html(paths: ProjectPaths, log_path: Path) -> Path:
+    """Run Jupyter Book (execution off, warnings are errors) on the staged tree."""
+    cmd = [
+        # the module has no __main__; call its entry point from this interpreter
+        sys.executable, "-c", "from jupyter_book.cli.main import main; main()",
+        "build", str(paths.book_stage),
+        "--builder", "html", "-W", "-n", "--keep-going",
+    ]
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w", encoding="utf-8") as log:
+        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, text=True)
+    if proc.returncode != 0:
+        lines = log_path.read_text(encoding="utf-8").splitlines()
+        problems = [ln for ln in lines if "WARNING" in ln or "ERROR" in ln] or lines[-10:]
+        raise BookBuildError(
+            "Jupyter Book failed:\n    " + "\n    ".join(problems[:15]) + f"\n    full log: {log_path}"
+        )
+    return paths.book_stage / "_build" / "html"
+
+
+def publish(built_html: Path, html_dir: Path) -> Path:
+    """Atomically make ``html_dir`` point at a fresh copy of ``built_html``.
+
+    ``html_dir`` is a symlink to a versioned sibling folder; the swap is one
+    :func:`os.replace`, and the previous version is removed only afterwards.
+    """
+    html_dir = Path(html_dir)
+    parent = html_dir.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    version = parent / f".{html_dir.name}-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    shutil.copytree(built_html, version, symlinks=False)
+    previous = html_dir.resolve() if html_dir.is_symlink() else None
+    tmp_link = parent / f".{html_dir.name}.link-{os.getpid()}"
+    tmp_link.unlink(missing_ok=True)
+    os.symlink(version.name, tmp_link)
+    if html_dir.exists() and not html_dir.is_symlink():
+        # A real folder from an older layout: move it aside first (not atomic, once only).
+        aside = parent / f".{html_dir.name}-old-{os.getpid()}"
+        html_dir.rename(aside)
+        previous = aside
+    os.replace(tmp_link, html_dir)
+    if previous is not None and previous.exists() and previous != version:
+        shutil.rmtree(previous, ignore_errors=True)
+    # Leftovers of builds killed between copy and swap.
+    for stale in parent.glob(f".{html_dir.name}-*"):
+        if stale != version and stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+    return html_dir
+
+
+def build_book(paths: ProjectPaths, plan: Plan) -> Path:
+    """Assemble, build and publish; return the published HTML folder."""
+    assemble(paths, plan)
+    built = build_html(paths, paths.logs_dir / "jupyter-book.log")
+    return publish(built, paths.html_dir)

@@ -1,0 +1,47 @@
+"""The ``compendium`` command line: one module per subcommand.
+
+Each subcommand module defines ``add_arguments(parser)`` and ``run(args) -> int``;
+modules are imported only when their subcommand runs, so ``compendium validate``
+does not pay for Snakemake or papermill.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+#: subcommand -> (module, one-line help)
+SUBCOMMANDS = {
+    "validate": ("validate", "check a data package; print one line per problem"),
+    "synth": ("synth", "write a seeded synthetic data package"),
+    "build": ("build", "run the notebooks that are out of date and build the book"),
+    "status": ("status", "list what is out of date and why, without running anything"),
+    "run-notebook": ("run_notebook", "(used by the workflow) execute one notebook"),
+    "build-book": ("build_book", "(used by the workflow) assemble, build and publish the book"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from compendium import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="compendium",
+        description="Reproducible research compendium on integrated mental-health service networks.",
+    )
+    parser.add_argument("--version", action="version", version=f"compendium {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module, help_text) in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        importlib.import_module(f"compendium.cli.{module}").add_arguments(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    module = importlib.import_module(f"compendium.cli.{SUBCOMMANDS[args.command][0]}")
+    try:
+        return module.run(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,119 @@
+"""``compendium build``: run what is out of date and build the book, with progress."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from ._common import add_data_option, user_paths
+
+
+def add_arguments(parser):
+    add_data_option(parser)
+    parser.add_argument("--cores", type=int, default=2, help="notebooks run at once (default 2)")
+    parser.add_argument(
+        "--network", nargs="+", metavar="ID", default=None,
+        help="run only these networks' notebooks (the book is not rebuilt)",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="list what would run, run nothing")
+    parser.add_argument("--force", action="store_true", help="re-run everything, even what is up to date")
+
+
+class Progress:
+    """Prints one line per job started or finished: counts, what runs, elapsed time."""
+
+    def __init__(self, stream=sys.stdout):
+        self.stream = stream
+        self.t0 = time.monotonic()
+        self.total = None
+        self.done = 0
+        self.running: dict[str, float] = {}
+        self.failures: list[str] = []
+        self.failed_rules: list[str] = []
+        self.up_to_date = False
+
+    def _say(self, text: str) -> None:
+        elapsed = time.monotonic() - self.t0
+        total = "?" if self.total is None else self.total
+        running = ", ".join(self.running) or "-"
+        print(f"[{self.done}/{total} done, {elapsed:5.1f}s] {text}  | running: {running}", file=self.stream, flush=True)
+
+    def __call__(self, event) -> None:
+        if event.kind == "planned" and self.total is None:
+            self.total = event.total
+        elif event.kind == "started":
+            self.running[event.job.label] = time.monotonic()
+            self._say(f"start  {event.job.label}")
+        elif event.kind == "finished":
+            started = self.running.pop(event.job.label, time.monotonic())
+            self.done += 1
+            self._say(f"done   {event.job.label} ({time.monotonic() - started:.1f}s)")
+        elif event.kind == "progress":
+            self.done, self.total = event.done, event.total
+        elif event.kind == "failed":
+            self.failed_rules.append(event.job.rule)
+        elif event.kind == "failure-summary":
+            self.failures.append(event.text)
+        elif event.kind == "up-to-date":
+            self.up_to_date = True
+
+
+def run(args) -> int:
+    from compendium.datapackage import DataPackageError
+    from compendium.orchestrate import BuildLock, run_snakemake, snakemake_command
+    from compendium.plan import prepare
+
+    paths = user_paths(args)
+    t0 = time.monotonic()
+    try:
+        lock = BuildLock(paths.build_dir).__enter__()
+    except RuntimeError as err:
+        print(err, file=sys.stderr)
+        return 1
+    try:
+        try:
+            plan = prepare(paths)
+        except DataPackageError as err:
+            for p in err.problems:
+                print(p, file=sys.stderr)
+            print(f"{len(err.problems)} problem(s) in {paths.data_dir}; nothing was built", file=sys.stderr)
+            return 1
+        targets = None
+        if args.network:
+            unknown = sorted(set(args.network) - set(plan.networks))
+            if unknown:
+                print(f"unknown network(s): {', '.join(unknown)}; known: {', '.join(sorted(plan.networks))}",
+                      file=sys.stderr)
+                return 2
+            targets = [str(paths.executed_network(n)) for n in args.network]
+        kind = "synthetic" if plan.synthetic else "NON-SYNTHETIC (not for release before disclosure review)"
+        print(f"data: {paths.data_dir} ({len(plan.networks)} networks, {kind}, hash {plan.data_hash})")
+        cmd = snakemake_command(paths, args.cores, targets, dry_run=args.dry_run, force=args.force)
+        log_path = paths.logs_dir / f"snakemake-{time.strftime('%Y%m%dT%H%M%S')}.log"
+        progress = Progress()
+        if args.dry_run:
+            from compendium.cli.status import print_stale
+
+            return print_stale(paths, cmd, log_path)
+        rc = run_snakemake(cmd, log_path, progress)
+    finally:
+        lock.__exit__(None, None, None)
+
+    elapsed = time.monotonic() - t0
+    if rc != 0:
+        print(file=sys.stderr)
+        for text in progress.failures:
+            print(text, file=sys.stderr)
+        if not progress.failures:
+            print(f"the workflow failed ({', '.join(progress.failed_rules) or 'see log'})", file=sys.stderr)
+        print(f"build FAILED after {elapsed:.0f}s; workflow log: {log_path}", file=sys.stderr)
+        if (paths.html_dir / "index.html").exists():
+            print(f"the last good book is unchanged: {paths.html_dir / 'index.html'}", file=sys.stderr)
+        return 1
+    if progress.up_to_date:
+        print("everything is up to date; nothing ran")
+    if targets:
+        print(f"ran {progress.done} job(s) in {elapsed:.0f}s; executed notebooks in {paths.executed_dir}")
+    else:
+        print(f"built in {elapsed:.0f}s; the book: {paths.html_dir / 'index.html'}")
+    return 0

@@ -1,0 +1,382 @@
+"""Regression models of outcomes on network strategies, with tidy results.
+
+Two generalized linear models, both with standard errors robust to the
+clustering of persons within networks (``cov_type="cluster"`` by
+``network_id``), since the predictor of interest varies between networks only:
+
+* :func:`fuh7_model`: logistic regression of follow-up within 7 days of
+  discharge (per episode);
+* :func:`readmission_model`: Poisson regression of 30-day readmissions per
+  person, with the days at risk as exposure (log offset).
+
+The predictor of interest, ``case_management_and_liaison``, is True for a
+network that has both case management and liaison officers in place, the two
+clinical strategies that bridge hospital and community (domain.md §3-§4).
+Other strategy flags can be built with ``flags`` (see :func:`network_covariates`)
+and passed to the models as ``predictors``.
+With few networks (fewer than about 30) cluster-robust standard errors are
+too small; read the intervals with that in mind.
+
+Design matrices are built here rather than from a formula, so that term names
+and reference levels do not depend on the formula engine: a categorical
+covariate ``age_group`` with levels 18-34 (reference), 35-49, ... gives the
+terms ``age_group[35-49]``, ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+
+from . import schema
+from .outcomes import READMISSION_DAYS, follow_up_after_hospitalization, person_network
+
+#: Strategies that, together, define the network-level predictor.
+BRIDGING_STRATEGIES = ("cl_case_management", "cl_liaison_officers")
+EXPOSURE = "case_management_and_liaison"
+#: Network-level flags: column name -> strategies that must all be in place.
+DEFAULT_FLAGS = {EXPOSURE: BRIDGING_STRATEGIES}
+PERSON_COVARIATES = ("age_group", "sex", "diagnosis_group")
+NETWORK_COVARIATES = ("setting",)
+
+#: Known vocabularies, so the reference level is the first in domain order.
+_LEVEL_ORDER = {
+    "age_group": schema.AGE_GROUPS,
+    "sex": schema.SEXES,
+    "diagnosis_group": schema.DIAGNOSIS_GROUPS,
+    "setting": schema.SETTINGS,
+}
+
+
+@dataclass
+class ModelResult:
+    """A fitted model and what is needed to read it.
+
+    Attributes
+    ----------
+    outcome : str
+        Name of the modelled column.
+    family : str
+        ``"binomial"`` (logit link) or ``"poisson"`` (log link).
+    result : statsmodels GLMResults
+        The fit, with cluster-robust covariance.
+    n_obs, n_clusters : int
+        Rows used and networks they fall in.
+    reference_levels : dict
+        Reference level of each categorical covariate.
+    dropped_terms : tuple of str
+        Covariates left out because they take a single value in the data
+        (e.g. ``setting`` in a one-setting slice).
+    """
+
+    outcome: str
+    family: str
+    result: object
+    n_obs: int
+    n_clusters: int
+    reference_levels: dict = field(default_factory=dict)
+    dropped_terms: tuple = ()
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The tidy coefficient table (see :func:`tidy`)."""
+        return tidy(self)
+
+
+# -- analysis frames ---------------------------------------------------------
+def network_covariates(
+    networks: pd.DataFrame,
+    network_strategies: pd.DataFrame,
+    flags: Mapping[str, Sequence[str]] = DEFAULT_FLAGS,
+) -> pd.DataFrame:
+    """Network-level covariates: ``network_id, setting`` and one boolean per flag.
+
+    Parameters
+    ----------
+    networks, network_strategies : DataFrame
+        Tables of the data package.
+    flags : mapping of column name to strategy codes
+        Each flag is True for a network where all its strategies are in place.
+        Default: ``case_management_and_liaison`` (``cl_case_management`` and
+        ``cl_liaison_officers``); e.g. ``{"act": ("cl_assertive_community_treatment",)}``
+        adds another.
+
+    Notes
+    -----
+    A strategy counts as in place only when ``network_strategies`` says so
+    (``in_place`` True); a missing row or an unknown ``in_place`` counts as
+    not in place.
+    """
+    present = network_strategies.loc[
+        network_strategies["in_place"].fillna(False).astype(bool), ["network_id", "strategy_code"]
+    ].drop_duplicates()
+    out = networks[["network_id", "setting"]].copy().reset_index(drop=True)
+    for name, codes in flags.items():
+        codes = tuple(dict.fromkeys(codes))
+        n_present = present[present["strategy_code"].isin(codes)].groupby("network_id").size()
+        out[name] = out["network_id"].map(n_present).fillna(0).to_numpy() == len(codes)
+    return out
+
+
+def _with_networks(
+    frame: pd.DataFrame, tables: dict[str, pd.DataFrame], flags: Mapping[str, Sequence[str]]
+) -> pd.DataFrame:
+    covariates = network_covariates(tables["networks"], tables["network_strategies"], flags)
+    unknown = ~frame["network_id"].isin(covariates["network_id"])
+    if unknown.any():
+        raise ValueError(
+            f"networks: no row for network_id {frame['network_id'][unknown].iloc[0]!r}"
+        )
+    return frame.merge(covariates, on="network_id", how="left", validate="many_to_one")
+
+
+def person_level_frame(
+    tables: dict[str, pd.DataFrame], flags: Mapping[str, Sequence[str]] = DEFAULT_FLAGS
+) -> pd.DataFrame:
+    """One row per hospitalization episode, with its person, network and FUH flags.
+
+    Parameters
+    ----------
+    tables : dict of DataFrame
+        The data package (:func:`compendium.datapackage.load`); uses
+        ``care_episodes``, ``networks`` and ``network_strategies``.
+    flags : mapping of column name to strategy codes
+        Network strategy flags to add (see :func:`network_covariates`).
+
+    Returns
+    -------
+    DataFrame
+        ``care_episodes`` columns plus ``setting``, the flags (default
+        ``case_management_and_liaison``) and, from
+        :func:`compendium.outcomes.follow_up_after_hospitalization`,
+        ``days_to_follow_up, fuh7, fuh30, days_to_readmission, readmitted_30``.
+    """
+    episodes = tables["care_episodes"]
+    follow_up = follow_up_after_hospitalization(episodes).drop(
+        columns=["person_id", "network_id", "discharge_date"]
+    )
+    frame = episodes.merge(follow_up, on="episode_id", how="left", validate="one_to_one")
+    return _with_networks(frame, tables, flags)
+
+
+def person_readmission_frame(
+    tables: dict[str, pd.DataFrame],
+    window_days: int = READMISSION_DAYS,
+    flags: Mapping[str, Sequence[str]] = DEFAULT_FLAGS,
+) -> pd.DataFrame:
+    """One row per person: readmissions within the window after each discharge, and days at risk.
+
+    Each discharge opens a window of ``window_days`` days. The person is at
+    risk from the day after discharge until readmission or the end of the
+    window, whichever comes first; a readmission on day d (1 <= d <=
+    ``window_days``) counts as one readmission and d days at risk. Person
+    covariates and the network are those of the latest discharge (see
+    :func:`compendium.outcomes.person_network`).
+
+    Parameters
+    ----------
+    tables : dict of DataFrame
+        The data package; uses ``care_episodes``, ``networks`` and
+        ``network_strategies``.
+    window_days : int
+        Length of the window after each discharge.
+    flags : mapping of column name to strategy codes
+        Network strategy flags to add (see :func:`network_covariates`).
+
+    Returns
+    -------
+    DataFrame
+        ``person_id, network_id, age_group, sex, diagnosis_group, setting``,
+        the flags (default ``case_management_and_liaison``), ``n_episodes,
+        n_readmissions, days_at_risk``.
+    """
+    episodes = tables["care_episodes"]
+    fuh = follow_up_after_hospitalization(episodes)
+    days = fuh["days_to_readmission"]
+    readmitted = ((days >= 1) & (days <= window_days)).fillna(False).to_numpy(dtype=bool)
+    at_risk = np.where(readmitted, days.fillna(window_days).to_numpy(dtype=float), window_days)
+    per_person = (
+        pd.DataFrame({"person_id": fuh["person_id"], "readmitted": readmitted, "at_risk": at_risk})
+        .groupby("person_id")
+        .agg(
+            n_episodes=("readmitted", "size"),
+            n_readmissions=("readmitted", "sum"),
+            days_at_risk=("at_risk", "sum"),
+        )
+        .reset_index()
+    )
+    frame = person_network(episodes, PERSON_COVARIATES).merge(per_person, on="person_id")
+    frame = _with_networks(frame, tables, flags)
+    return frame[
+        [
+            "person_id",
+            "network_id",
+            *PERSON_COVARIATES,
+            "setting",
+            *flags,
+            "n_episodes",
+            "n_readmissions",
+            "days_at_risk",
+        ]
+    ]
+
+
+# -- fitting -----------------------------------------------------------------
+def _levels(values: pd.Series, name: str) -> list:
+    seen = set(values.dropna().unique())
+    known = [v for v in _LEVEL_ORDER.get(name, ()) if v in seen]
+    return known + sorted(seen - set(known), key=str)
+
+
+def _design(
+    frame: pd.DataFrame, predictors: Sequence[str], covariates: Sequence[str]
+) -> tuple[pd.DataFrame, dict, tuple]:
+    """Intercept, numeric/boolean columns as they are, categoricals as dummies."""
+    columns = {"Intercept": np.ones(len(frame))}
+    references, dropped = {}, []
+    for name in [*predictors, *covariates]:
+        s = frame[name]
+        numeric = pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s)
+        if numeric:
+            values = s.astype(float).to_numpy()
+            if np.unique(values).size < 2:
+                if name in predictors:
+                    raise ValueError(
+                        f"{name} takes the same value in every row; its effect cannot be estimated"
+                    )
+                dropped.append(name)
+                continue
+            columns[name] = values
+            continue
+        levels = _levels(s, name)
+        if len(levels) < 2:
+            if name in predictors:
+                raise ValueError(f"{name} has a single level; its effect cannot be estimated")
+            dropped.append(name)
+            continue
+        references[name] = levels[0]
+        for level in levels[1:]:
+            columns[f"{name}[{level}]"] = (s == level).to_numpy(dtype=float)
+    return pd.DataFrame(columns, index=frame.index), references, tuple(dropped)
+
+
+def _fit(
+    frame: pd.DataFrame,
+    outcome: str,
+    family: str,
+    predictors: Sequence[str],
+    covariates: Sequence[str],
+    exposure: str | None = None,
+) -> ModelResult:
+    needed = [outcome, "network_id", *predictors, *covariates] + ([exposure] if exposure else [])
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise ValueError(f"model frame: missing column(s) {', '.join(missing)}")
+    incomplete = frame[needed].isna().any(axis=1).to_numpy()
+    if incomplete.any():
+        row = int(np.argmax(incomplete))
+        col = next(c for c in needed if pd.isna(frame[c].iloc[row]))
+        raise ValueError(f"model frame: row {row} has no {col}")
+    groups, clusters = pd.factorize(frame["network_id"])
+    if len(clusters) < 2:
+        raise ValueError("cluster-robust standard errors need at least 2 networks")
+    X, references, dropped = _design(frame, predictors, covariates)
+    y = frame[outcome].astype(float).to_numpy()
+    kwargs = {}
+    if exposure is not None:
+        at_risk = frame[exposure].astype(float).to_numpy()
+        if (at_risk <= 0).any():
+            raise ValueError(f"model frame: row {int(np.argmax(at_risk <= 0))} has no {exposure}")
+        kwargs["offset"] = np.log(at_risk)
+    fam = sm.families.Binomial() if family == "binomial" else sm.families.Poisson()
+    result = sm.GLM(y, X, family=fam, **kwargs).fit(cov_type="cluster", cov_kwds={"groups": groups})
+    return ModelResult(outcome, family, result, len(frame), len(clusters), references, dropped)
+
+
+def fuh7_model(
+    episodes_with_covariates: pd.DataFrame,
+    predictors: Sequence[str] = (EXPOSURE,),
+    covariates: Sequence[str] = (*PERSON_COVARIATES, *NETWORK_COVARIATES),
+) -> ModelResult:
+    """Logistic regression of follow-up within 7 days after discharge.
+
+    Parameters
+    ----------
+    episodes_with_covariates : DataFrame
+        From :func:`person_level_frame`: one row per episode with ``fuh7``,
+        ``network_id``, the predictors and the covariates.
+    predictors : sequence of str
+        Network-level predictors of interest; each must vary.
+    covariates : sequence of str
+        Adjustment covariates; one that takes a single value is dropped (and
+        listed in ``dropped_terms``). ``setting`` is adjusted for by default
+        because the strategies in place depend on the setting (domain.md §4).
+
+    Returns
+    -------
+    ModelResult
+        Binomial GLM (logit link), standard errors clustered by network.
+    """
+    return _fit(episodes_with_covariates, "fuh7", "binomial", predictors, covariates)
+
+
+def readmission_model(
+    persons: pd.DataFrame,
+    predictors: Sequence[str] = (EXPOSURE,),
+    covariates: Sequence[str] = (*PERSON_COVARIATES, *NETWORK_COVARIATES),
+) -> ModelResult:
+    """Poisson regression of 30-day readmissions per person, per day at risk.
+
+    Parameters
+    ----------
+    persons : DataFrame
+        From :func:`person_readmission_frame`: ``n_readmissions``,
+        ``days_at_risk`` (the exposure, entered as log offset), ``network_id``,
+        the predictors and covariates.
+    predictors, covariates : sequence of str
+        As in :func:`fuh7_model`.
+
+    Returns
+    -------
+    ModelResult
+        Poisson GLM (log link) with standard errors clustered by network,
+        which also guard against overdispersion.
+    """
+    return _fit(
+        persons, "n_readmissions", "poisson", predictors, covariates, exposure="days_at_risk"
+    )
+
+
+def tidy(model: ModelResult, level: float = 0.95) -> pd.DataFrame:
+    """Coefficient table of a fitted model.
+
+    Returns
+    -------
+    DataFrame
+        ``term, estimate, std_error, ci_low, ci_high, p_value`` on the link
+        scale (log-odds or log-rate), then the same on the ratio scale:
+        ``odds_ratio, odds_ratio_ci_low, odds_ratio_ci_high`` for the
+        logistic model, ``rate_ratio, rate_ratio_ci_low, rate_ratio_ci_high``
+        for the Poisson model.
+    """
+    res = model.result
+    ci = np.asarray(res.conf_int(alpha=1 - level))
+    out = pd.DataFrame(
+        {
+            "term": pd.Series(res.model.exog_names, dtype="str"),
+            "estimate": np.asarray(res.params),
+            "std_error": np.asarray(res.bse),
+            "ci_low": ci[:, 0],
+            "ci_high": ci[:, 1],
+            "p_value": np.asarray(res.pvalues),
+        }
+    )
+    ratio = "odds_ratio" if model.family == "binomial" else "rate_ratio"
+    out[ratio] = np.exp(out["estimate"])
+    out[f"{ratio}_ci_low"] = np.exp(out["ci_low"])
+    out[f"{ratio}_ci_high"] = np.exp(out["ci_high"])
+    return out

@@ -1,0 +1,224 @@
+"""Drive the Snakemake workflow: command line, progress, staleness reasons, lock.
+
+Snakemake runs in its own process; this module reads its log line by line and
+turns it into :class:`Event` objects (job started, job finished, job failed),
+which ``compendium build`` shows as progress and ``compendium status`` as a
+list of stale runs with their reasons.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .paths import ProjectPaths
+
+FAILURE_MARK = "COMPENDIUM-FAILURE "
+_RULE = re.compile(r"^(?:local)?rule (\w+):$")
+_FIELD = re.compile(r"^\s+(\w+): (.*)$")
+_FINISHED = re.compile(r"^Finished jobid: (\d+) \(Rule: (\w+)\)")
+_STEPS = re.compile(r"^(\d+) of (\d+) steps \(.*\) done")
+_ERROR = re.compile(r"^Error in rule (\w+):")
+_TOTAL = re.compile(r"^total\s+(\d+)$")
+
+
+@dataclass
+class Job:
+    """One job of the workflow as Snakemake announced it."""
+
+    rule: str
+    jobid: str = ""
+    wildcards: str = ""
+    reason: str = ""
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def label(self) -> str:
+        if not self.wildcards:
+            return self.rule
+        values = ",".join(w.split("=", 1)[-1] for w in self.wildcards.split(", "))
+        return f"{self.rule}[{values}]"
+
+
+@dataclass
+class Event:
+    kind: str  # "planned", "started", "finished", "failed", "failure-summary", "up-to-date"
+    job: Job | None = None
+    total: int | None = None
+    done: int | None = None
+    text: str = ""
+
+
+def snakemake_command(
+    paths: ProjectPaths,
+    cores: int = 2,
+    targets: list[str] | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+    prepared: bool = True,
+    extra: list[str] | None = None,
+) -> list[str]:
+    """The Snakemake command line for this build."""
+    cmd = [
+        sys.executable, "-m", "snakemake",
+        "--snakefile", str(paths.snakefile),
+        "--directory", str(paths.build_dir),
+        "--cores", str(cores),
+        "--rerun-incomplete",  # a killed build's half-made outputs are redone, not trusted
+        "--nolock",  # `compendium build` holds its own lock (see BuildLock)
+        "--keep-going",
+        "--config",
+        f"root={paths.root}",
+        f"data_dir={paths.data_dir}",
+        f"build_dir={paths.build_dir}",
+        f"html_dir={paths.html_dir}",
+        f"prepared={int(prepared)}",
+    ]
+    if dry_run:
+        cmd.append("--dry-run")
+    if force:
+        cmd.append("--forceall")
+    cmd.extend(extra or [])
+    if targets:
+        cmd.append("--")
+        cmd.extend(targets)
+    return cmd
+
+
+def parse_log(lines: Iterator[str]) -> Iterator[Event]:
+    """Turn Snakemake's log lines into events."""
+    current: Job | None = None
+    jobs: dict[str, Job] = {}
+    in_failure = False
+    failure: list[str] = []
+    for raw in lines:
+        line = raw.rstrip("\n")
+        if in_failure:
+            if line.startswith("  "):
+                failure.append(line[2:])
+                continue
+            yield Event("failure-summary", text="\n".join(failure))
+            in_failure, failure = False, []
+        if line.startswith(FAILURE_MARK):
+            in_failure, failure = True, [line[len(FAILURE_MARK):]]
+            continue
+        if current is not None and (m := _FIELD.match(line)):
+            key, value = m.groups()
+            if key in ("jobid", "wildcards", "reason"):
+                setattr(current, key, value)
+            continue
+        if current is not None:
+            # the job's block is complete: now its wildcards and reason are known
+            if current.jobid:
+                jobs[current.jobid] = current
+                current.started = time.monotonic()
+                yield Event("started", job=current)
+            current = None
+        if m := _TOTAL.match(line):
+            yield Event("planned", total=int(m.group(1)))
+            continue
+        if m := _RULE.match(line):
+            current = Job(m.group(1))
+            continue
+        if m := _FINISHED.match(line):
+            job = jobs.get(m.group(1), Job(m.group(2), jobid=m.group(1)))
+            yield Event("finished", job=job)
+        elif m := _STEPS.match(line):
+            yield Event("progress", done=int(m.group(1)), total=int(m.group(2)))
+        elif m := _ERROR.match(line):
+            yield Event("failed", job=Job(m.group(1)))
+        elif line.startswith("Nothing to be done"):
+            yield Event("up-to-date")
+    if current is not None and current.jobid:
+        yield Event("started", job=current)
+    if in_failure:
+        yield Event("failure-summary", text="\n".join(failure))
+
+
+def run_snakemake(cmd: list[str], log_path: Path, on_event: Callable[[Event], None]) -> int:
+    """Run Snakemake, copy its output to ``log_path`` and report events; return its exit code."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    with open(log_path, "w", encoding="utf-8") as log:
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1, env=env
+        )
+
+        def lines():
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                log.write(line)
+                log.flush()
+                yield line
+
+        try:
+            for event in parse_log(lines()):
+                on_event(event)
+            return proc.wait()
+        except KeyboardInterrupt:
+            proc.send_signal(2)  # let Snakemake mark incomplete outputs and stop its jobs
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            raise
+
+
+def describe_reason(reason: str, paths: ProjectPaths) -> str:
+    """Say in the domain's words why a job is stale."""
+    slices = str(paths.slices_dir / "networks") + os.sep
+
+    def name(path: str) -> str:
+        if path.startswith(slices):
+            network, table = path[len(slices):].split(os.sep, 1)
+            return f"data of network {network} ({table})"
+        for base, label in ((paths.root, ""), (paths.build_dir, "build/")):
+            if path.startswith(str(base) + os.sep):
+                return label + path[len(str(base)) + 1 :]
+        return path
+
+    if ":" not in reason:
+        return reason
+    head, _, tail = reason.partition(": ")
+    items = [name(p.strip()) for p in tail.split(",") if p.strip()]
+    shown = ", ".join(dict.fromkeys(items))  # several tables of one network read as one
+    if head.startswith("Updated input files"):
+        return f"changed: {shown}"
+    if head.startswith("Missing output files"):
+        return "never built (output missing)"
+    if head.startswith("Input files updated by another job"):
+        return f"reads what another stale run produces: {shown}"
+    return reason
+
+
+class BuildLock:
+    """An exclusive lock on the build folder, released by the OS if the holder dies."""
+
+    def __init__(self, build_dir: Path):
+        self.path = Path(build_dir) / ".build.lock"
+        self.fd: int | None = None
+
+    def __enter__(self) -> BuildLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(self.fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(self.fd)
+            raise RuntimeError(f"another build is running on {self.path.parent} (pid {holder})") from None
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, str(os.getpid()).encode(), 0)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)

@@ -1,0 +1,39 @@
+"""Shared fixtures: small generated data packages, and copies of them to break."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def small_package(tmp_path_factory) -> Path:
+    """A valid three-network synthetic data package (never modified by tests)."""
+    from compendium.synth import write
+
+    out = tmp_path_factory.mktemp("small") / "data"
+    write(out, seed=11, n_networks=3)
+    return out
+
+
+@pytest.fixture
+def package_copy(small_package, tmp_path) -> Path:
+    """A private copy of the small package, for tests that break it."""
+    dest = tmp_path / "data"
+    shutil.copytree(small_package, dest)
+    return dest
+
+
+def edit_cell(path: Path, row: int, column: str, value: str) -> None:
+    """Set one cell of a CSV file; ``row`` counts file lines (the header is row 1)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    cells = lines[row - 1].split(",")
+    assert len(cells) == len(header), "edit_cell only handles rows without quoted commas"
+    cells[header.index(column)] = value
+    lines[row - 1] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")

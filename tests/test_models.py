@@ -1,0 +1,175 @@
+"""Outcome models recover effects planted in small simulated data sets."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from compendium import models
+from compendium.schema import AGE_GROUPS, DIAGNOSIS_GROUPS, SETTINGS, SEXES
+
+PLANTED_LOG_ODDS = 0.8
+PLANTED_LOG_RATE = 0.5
+N_NETWORKS = 30
+
+
+def simulated_networks(rng) -> pd.DataFrame:
+    ids = [f"net{i:02d}" for i in range(N_NETWORKS)]
+    return pd.DataFrame(
+        {
+            "network_id": ids,
+            "setting": rng.choice(SETTINGS, N_NETWORKS),
+            models.EXPOSURE: np.arange(N_NETWORKS) % 2 == 0,
+            # networks differ beyond the strategies: the reason for clustered errors
+            "network_effect": rng.normal(0, 0.3, N_NETWORKS),
+        }
+    )
+
+
+def with_persons(networks: pd.DataFrame, per_network: int, rng) -> pd.DataFrame:
+    frame = networks.loc[networks.index.repeat(per_network)].reset_index(drop=True)
+    n = len(frame)
+    frame["age_group"] = rng.choice(AGE_GROUPS, n)
+    frame["sex"] = rng.choice(SEXES, n)
+    frame["diagnosis_group"] = rng.choice(DIAGNOSIS_GROUPS, n)
+    return frame
+
+
+def test_fuh7_model_recovers_planted_log_odds():
+    rng = np.random.default_rng(2024)
+    frame = with_persons(simulated_networks(rng), 250, rng)
+    log_odds = (
+        -0.6
+        + PLANTED_LOG_ODDS * frame[models.EXPOSURE]
+        + 0.3 * (frame["sex"] == "female")
+        - 0.4 * (frame["diagnosis_group"] == "psychotic")
+        + frame["network_effect"]
+    )
+    frame["fuh7"] = rng.random(len(frame)) < 1 / (1 + np.exp(-log_odds))
+    fit = models.fuh7_model(frame)
+    table = fit.table.set_index("term")
+    row = table.loc[models.EXPOSURE]
+    assert row["ci_low"] < PLANTED_LOG_ODDS < row["ci_high"]
+    assert row["ci_low"] > 0  # the effect is also detected
+    assert row["odds_ratio"] == pytest.approx(np.exp(row["estimate"]))
+    assert row["odds_ratio_ci_low"] < np.exp(PLANTED_LOG_ODDS) < row["odds_ratio_ci_high"]
+    assert list(fit.table.columns[:6]) == [
+        "term",
+        "estimate",
+        "std_error",
+        "ci_low",
+        "ci_high",
+        "p_value",
+    ]
+    assert "sex[male]" in table.index and fit.reference_levels["sex"] == "female"
+    assert (fit.n_obs, fit.n_clusters) == (N_NETWORKS * 250, N_NETWORKS)
+    assert fit.result.cov_type == "cluster"
+
+
+def test_readmission_model_recovers_planted_rate_ratio():
+    rng = np.random.default_rng(7)
+    frame = with_persons(simulated_networks(rng), 200, rng)
+    frame["days_at_risk"] = rng.integers(1, 4, len(frame)) * 30.0
+    rate = 0.01 * np.exp(
+        PLANTED_LOG_RATE * frame[models.EXPOSURE]
+        + 0.2 * (frame["age_group"] == "18-34")
+        + frame["network_effect"]
+    )
+    frame["n_readmissions"] = rng.poisson(rate * frame["days_at_risk"])
+    fit = models.readmission_model(frame)
+    row = fit.table.set_index("term").loc[models.EXPOSURE]
+    assert row["ci_low"] < PLANTED_LOG_RATE < row["ci_high"]
+    assert row["ci_low"] > 0
+    assert row["rate_ratio_ci_low"] < np.exp(PLANTED_LOG_RATE) < row["rate_ratio_ci_high"]
+    intercept = fit.table.set_index("term").loc["Intercept", "rate_ratio"]
+    assert intercept == pytest.approx(0.01, rel=0.35)  # baseline per day at risk, via the offset
+
+
+def test_constant_covariate_is_dropped_but_constant_predictor_refused():
+    rng = np.random.default_rng(3)
+    frame = with_persons(simulated_networks(rng), 20, rng).assign(setting="rural")
+    frame["fuh7"] = rng.random(len(frame)) < 0.4
+    fit = models.fuh7_model(frame)
+    assert fit.dropped_terms == ("setting",)
+    assert not fit.table["term"].str.startswith("setting").any()
+    with pytest.raises(ValueError, match="case_management_and_liaison takes the same value"):
+        models.fuh7_model(frame.assign(case_management_and_liaison=True))
+
+
+def small_package() -> dict[str, pd.DataFrame]:
+    day = pd.Timestamp("2024-03-01")
+    networks = pd.DataFrame(
+        {"network_id": ["both", "one", "none"], "setting": ["rural", "urban_semi_urban", "rural"]}
+    ).astype("str")
+    strategies = pd.DataFrame(
+        {
+            "network_id": ["both", "both", "one", "one", "none"],
+            "strategy_code": [
+                "cl_case_management",
+                "cl_liaison_officers",
+                "cl_case_management",
+                "cl_liaison_officers",
+                "cl_case_management",
+            ],
+            "in_place": pd.array([True, True, True, False, True], dtype="boolean"),
+        }
+    ).astype({"network_id": "str", "strategy_code": "str"})
+    d = pd.Timedelta
+    episodes = pd.DataFrame(
+        {
+            "episode_id": ["e1", "e2", "e3", "e4"],
+            "person_id": ["p1", "p1", "p2", "p3"],
+            "network_id": ["both", "both", "one", "none"],
+            "age_group": ["18-34", "35-49", "50-64", "65+"],
+            "sex": ["female", "female", "male", "female"],
+            "diagnosis_group": ["psychotic", "psychotic", "bipolar", "other_serious"],
+            "admission_date": [day - d(days=9), day + d(days=20), day - d(days=5), day - d(days=3)],
+            "discharge_date": [day, day + d(days=30), day, day],
+            "follow_up_date": [day + d(days=3), pd.NaT, day + d(days=12), pd.NaT],
+            "readmission_date": [day + d(days=20), pd.NaT, pd.NaT, day + d(days=45)],
+        }
+    ).astype(
+        {
+            c: "str"
+            for c in (
+                "episode_id",
+                "person_id",
+                "network_id",
+                "age_group",
+                "sex",
+                "diagnosis_group",
+            )
+        }
+    )
+    return {"networks": networks, "network_strategies": strategies, "care_episodes": episodes}
+
+
+def test_strategy_flag_needs_both_strategies_in_place():
+    tables = small_package()
+    frame = models.person_level_frame(tables).set_index("episode_id")
+    assert frame[models.EXPOSURE].to_dict() == {"e1": True, "e2": True, "e3": False, "e4": False}
+    assert frame["fuh7"].to_dict() == {"e1": True, "e2": False, "e3": False, "e4": False}
+    assert frame["fuh30"].to_dict() == {"e1": True, "e2": False, "e3": True, "e4": False}
+    assert frame.loc["e3", "setting"] == "urban_semi_urban"
+    own = models.person_readmission_frame(tables, flags={"case_management": ["cl_case_management"]})
+    assert own.set_index("person_id")["case_management"].to_dict() == {
+        "p1": True,
+        "p2": True,
+        "p3": True,
+    }
+    tables["care_episodes"].loc[3, "network_id"] = "elsewhere"
+    with pytest.raises(ValueError, match="networks: no row for network_id 'elsewhere'"):
+        models.person_level_frame(tables)
+
+
+def test_person_readmission_frame_counts_days_at_risk():
+    persons = models.person_readmission_frame(small_package()).set_index("person_id")
+    # p1: readmitted on day 20 after e1 (20 days at risk), then a full window after e2 (30)
+    assert persons.loc["p1", ["n_episodes", "n_readmissions", "days_at_risk"]].tolist() == [
+        2,
+        1,
+        50,
+    ]
+    assert persons.loc["p1", "age_group"] == "35-49"  # covariates of the latest discharge
+    # p3: readmitted on day 45, outside the window
+    assert persons.loc["p3", ["n_readmissions", "days_at_risk"]].tolist() == [0, 30]
+    assert persons.loc["p2", models.EXPOSURE] == False  # noqa: E712 - numpy bool

@@ -1,0 +1,42 @@
+# Data: validation, per-network slices, and the project kernel.
+#
+# Validation and slicing run here, while Snakemake reads the workflow, rather than as jobs:
+# Snakemake plans all jobs before running any and cannot notice that a regenerated file came
+# out identical (it has no "restat"), so a slicing job would make every notebook stale
+# whenever any network changed. `prepare` rewrites a slice only when its content changes, so
+# an edit to one network's rows reaches only the runs that read that network.
+import os
+import sys
+
+from compendium.datapackage import DataPackageError
+from compendium.plan import package_source_files, prepare, read_plan, slice_files
+
+try:
+    # `compendium build` has just validated and sliced the data; plain `snakemake` has not.
+    PLAN = read_plan(PATHS) if config.get("prepared") else prepare(PATHS)
+except DataPackageError as err:
+    # One line per problem, and nothing written: the build stops here.
+    sys.stderr.write(str(err) + "\n")
+    raise SystemExit(1)
+
+# Touched-but-unchanged inputs re-run nothing: Snakemake compares their checksums.
+PACKAGE_SOURCE = [str(p) for p in package_source_files(PATHS)]
+
+
+def kernel_is_registered():
+    spec = Path(sys.prefix) / "share" / "jupyter" / "kernels" / "compendium" / "kernel.json"
+    return spec.exists() and sys.executable in spec.read_text()
+
+
+# The venv may have been rebuilt since the sentinel was written.
+if PATHS.kernel_sentinel.exists() and not kernel_is_registered():
+    PATHS.kernel_sentinel.unlink()
+
+
+rule register_kernel:
+    """Register the project kernel inside this virtual environment (never user-wide)."""
+    output:
+        PATHS.kernel_sentinel,
+    shell:
+        '"{PYTHON}" -m ipykernel install --sys-prefix --name compendium '
+        '--display-name "Python (compendium)" > /dev/null && echo "{PYTHON}" > "{output}"'
