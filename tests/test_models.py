@@ -95,6 +95,20 @@ def test_constant_covariate_is_dropped_but_constant_predictor_refused():
         models.fuh7_model(frame.assign(case_management_and_liaison=True))
 
 
+def test_confounded_or_few_networks_are_flagged():
+    rng = np.random.default_rng(5)
+    frame = with_persons(simulated_networks(rng), 20, rng)
+    frame["fuh7"] = rng.random(len(frame)) < 0.4
+    # the strategy is in place in exactly the rural networks
+    confounded = frame.assign(case_management_and_liaison=frame["setting"] == "rural")
+    with pytest.raises(ValueError, match="case_management_and_liaison and setting are confounded"):
+        models.fuh7_model(confounded)
+    few = frame[frame["network_id"].isin(frame["network_id"].unique()[:6])]
+    with pytest.warns(UserWarning, match="only 6 networks"):
+        fit = models.fuh7_model(few, covariates=models.PERSON_COVARIATES)
+    assert fit.result.use_t and fit.result.df_resid_inference == 5
+
+
 def small_package() -> dict[str, pd.DataFrame]:
     day = pd.Timestamp("2024-03-01")
     networks = pd.DataFrame(

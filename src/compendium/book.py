@@ -73,6 +73,12 @@ def stage_notebook(src: Path, dest: Path, title: str, subtitle: str) -> bool:
 
     nb = nbformat.read(src, as_version=4)
     _title_cell(nb, title, subtitle)
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "parameters" in tags:  # the template's defaults; the injected values are what ran
+            cell.metadata["tags"] = [*tags, "remove-cell"]
+        elif "injected-parameters" in tags:
+            cell.metadata["tags"] = [*tags, "hide-cell"]
     return write_if_changed(dest, nbformat.writes(nb))
 
 
@@ -113,6 +119,13 @@ def assemble(paths: ProjectPaths, plan: Plan) -> list[Path]:
     wanted.add(dest)
     if stage_notebook(paths.executed_overview, dest, "Across networks", f"All networks compared · {data_note}"):
         changed.append(dest)
+
+    from .dictionary import dictionary_markdown
+
+    dictionary = stage / "data_dictionary.md"
+    wanted.add(dictionary)
+    if write_if_changed(dictionary, dictionary_markdown()):
+        changed.append(dictionary)
 
     toc = stage / "_toc.yml"
     wanted.add(toc)

@@ -14,8 +14,9 @@ network that has both case management and liaison officers in place, the two
 clinical strategies that bridge hospital and community (domain.md §3-§4).
 Other strategy flags can be built with ``flags`` (see :func:`network_covariates`)
 and passed to the models as ``predictors``.
-With few networks (fewer than about 30) cluster-robust standard errors are
-too small; read the intervals with that in mind.
+With few networks cluster-robust standard errors are too small: the
+intervals use Student's t with (networks - 1) degrees of freedom, and a fit on
+fewer than :data:`FEW_NETWORKS` networks warns.
 
 Design matrices are built here rather than from a formula, so that term names
 and reference levels do not depend on the formula engine: a categorical
@@ -25,8 +26,10 @@ terms ``age_group[35-49]``, ...
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -39,9 +42,11 @@ from .outcomes import READMISSION_DAYS, follow_up_after_hospitalization, person_
 BRIDGING_STRATEGIES = ("cl_case_management", "cl_liaison_officers")
 EXPOSURE = "case_management_and_liaison"
 #: Network-level flags: column name -> strategies that must all be in place.
-DEFAULT_FLAGS = {EXPOSURE: BRIDGING_STRATEGIES}
+DEFAULT_FLAGS = MappingProxyType({EXPOSURE: BRIDGING_STRATEGIES})
 PERSON_COVARIATES = ("age_group", "sex", "diagnosis_group")
 NETWORK_COVARIATES = ("setting",)
+#: Below this many networks the fits warn that cluster-robust errors are unreliable.
+FEW_NETWORKS = 20
 
 #: Known vocabularies, so the reference level is the first in domain order.
 _LEVEL_ORDER = {
@@ -63,7 +68,7 @@ class ModelResult:
     family : str
         ``"binomial"`` (logit link) or ``"poisson"`` (log link).
     result : statsmodels GLMResults
-        The fit, with cluster-robust covariance.
+        The fit, with cluster-robust covariance and t-based inference.
     n_obs, n_clusters : int
         Rows used and networks they fall in.
     reference_levels : dict
@@ -264,6 +269,24 @@ def _design(
     return pd.DataFrame(columns, index=frame.index), references, tuple(dropped)
 
 
+def _require_full_rank(X: pd.DataFrame, names: Sequence[str]) -> None:
+    """Refuse a design whose terms cannot be told apart, naming the variables involved."""
+    rank = np.linalg.matrix_rank(X.to_numpy())
+    deficiency = X.shape[1] - rank
+    if deficiency == 0:
+        return
+    involved = []
+    for name in names:
+        cols = [c for c in X.columns if c == name or c.startswith(f"{name}[")]
+        rest = X.drop(columns=cols)
+        if rest.shape[1] - np.linalg.matrix_rank(rest.to_numpy()) < deficiency:
+            involved.append(name)
+    raise ValueError(
+        f"{' and '.join(involved) or 'the terms'} are confounded in these data (e.g. a strategy "
+        "in place in exactly the networks of some settings); drop one to estimate the other"
+    )
+
+
 def _fit(
     frame: pd.DataFrame,
     outcome: str,
@@ -284,7 +307,14 @@ def _fit(
     groups, clusters = pd.factorize(frame["network_id"])
     if len(clusters) < 2:
         raise ValueError("cluster-robust standard errors need at least 2 networks")
+    if len(clusters) < FEW_NETWORKS:
+        warnings.warn(
+            f"only {len(clusters)} networks: cluster-robust standard errors of network-level "
+            "effects are unreliable with so few clusters",
+            stacklevel=3,
+        )
     X, references, dropped = _design(frame, predictors, covariates)
+    _require_full_rank(X, [*predictors, *covariates])
     y = frame[outcome].astype(float).to_numpy()
     kwargs = {}
     if exposure is not None:
@@ -293,7 +323,10 @@ def _fit(
             raise ValueError(f"model frame: row {int(np.argmax(at_risk <= 0))} has no {exposure}")
         kwargs["offset"] = np.log(at_risk)
     fam = sm.families.Binomial() if family == "binomial" else sm.families.Poisson()
-    result = sm.GLM(y, X, family=fam, **kwargs).fit(cov_type="cluster", cov_kwds={"groups": groups})
+    # t with (networks - 1) degrees of freedom: the usual guard when clusters are few
+    result = sm.GLM(y, X, family=fam, **kwargs).fit(
+        cov_type="cluster", cov_kwds={"groups": groups}, use_t=True
+    )
     return ModelResult(outcome, family, result, len(frame), len(clusters), references, dropped)
 
 

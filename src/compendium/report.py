@@ -38,8 +38,13 @@ def readable(code) -> str:
     return SETTING_LABELS.get(code, code.replace("_", " ").capitalize())
 
 
-def table(df: pd.DataFrame, labels: Mapping[str, str] | None = None, codes: tuple[str, ...] = ()) -> pd.DataFrame:
-    """A copy of ``df`` for display: code columns made readable, columns renamed.
+def table(df: pd.DataFrame, labels: Mapping[str, str] | None = None, codes: tuple[str, ...] = (),
+          digits: int = 2):
+    """``df`` styled for the book: code columns made readable, columns renamed, no index.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
 
     Parameters
     ----------
@@ -52,7 +57,13 @@ def table(df: pd.DataFrame, labels: Mapping[str, str] | None = None, codes: tupl
     for col in codes:
         out[col] = out[col].map(readable)
     names = {c: (labels or {}).get(c, readable(c)) for c in out.columns}
-    return out.rename(columns=names).reset_index(drop=True)
+    out = out.rename(columns=names).reset_index(drop=True)
+    floats = [c for c in out.columns if pd.api.types.is_float_dtype(out[c])]
+    return (
+        out.style.hide(axis="index")
+        .format({c: (lambda v, d=digits: fmt(v, d)) for c in floats})
+        .set_table_attributes('class="compendium-table"')
+    )
 
 
 def glue_values(values: Mapping[str, object], digits: int = 2) -> None:

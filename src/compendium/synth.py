@@ -233,13 +233,13 @@ ORGANIZATION_LABELS = {
 # carries volume x a_i x a_j transactions a year, where a is the organization's
 # centrality weight: equal in rural networks (balanced power), concentrated on the
 # hospitals in urban and metropolitan ones (network centrality).
-TIE_DENSITY = {"rural": 1.0, "urban_semi_urban": 0.05, "metropolitan": 0.025}
+TIE_DENSITY = {"rural": 1.0, "urban_semi_urban": 0.05, "metropolitan": 0.015}
 TIE_VOLUME = {"rural": 12.0, "urban_semi_urban": 6.0, "metropolitan": 5.0}
 CENTRALITY_WEIGHT = {
     "rural": {"local_community_centre": 1.2, "general_hospital": 1.2},
     "urban_semi_urban": {"local_community_centre": 3.0, "general_hospital": 7.0},
-    "metropolitan": {"local_community_centre": 3.0, "general_hospital": 7.0,
-                     "psychiatric_hospital": 12.0},
+    "metropolitan": {"local_community_centre": 3.0, "general_hospital": 8.0,
+                     "psychiatric_hospital": 20.0},
 }
 TIE_KIND_SHARES = {
     "rural": {"referral": 0.35, "agreement": 0.15, "shared_staff": 0.20, "joint_follow_up": 0.30},
@@ -482,9 +482,10 @@ def _organizations(nets: pd.DataFrame, rng) -> pd.DataFrame:
     abbrev = np.array([ORGANIZATION_ABBREVIATIONS[t] for t in ORGANIZATION_TYPES], dtype=object)
     label = np.array([ORGANIZATION_LABELS[t] for t in ORGANIZATION_TYPES], dtype=object)
     net_ids = nets["network_id"].to_numpy(dtype=object)[net_idx]
+    width = max(2, len(str(number.max())))
     return pd.DataFrame(
         {
-            "organization_id": _cat(net_ids, "-", abbrev[type_idx], "-", _padded(number, 2)),
+            "organization_id": _cat(net_ids, "-", abbrev[type_idx], "-", _padded(number, width)),
             "network_id": net_ids,
             "organization_type": types,
             "name": _cat(label[type_idx], " ", number.astype(str)),
@@ -679,7 +680,8 @@ def _informants(nets: pd.DataFrame, orgs: pd.DataFrame, rng) -> pd.DataFrame:
     role_idx = np.repeat(np.tile(np.arange(n_roles), len(nets)), counts.ravel())
     number = _rank_within(net_idx) + 1
     width = max(3, len(str(number.max())))
-    staff = role_idx < 2  # manager, clinical_staff
+    roles = np.asarray(INFORMANT_ROLES, dtype=object)[role_idx]
+    staff = np.isin(roles, ("manager", "clinical_staff"))
     chosen = _choose_in_groups(
         rng,
         orgs["net_idx"].to_numpy(),
@@ -692,7 +694,7 @@ def _informants(nets: pd.DataFrame, orgs: pd.DataFrame, rng) -> pd.DataFrame:
         {
             "informant_id": _cat(net_ids, "-inf-", _padded(number, width)),
             "network_id": net_ids,
-            "role": np.asarray(INFORMANT_ROLES, dtype=object)[role_idx],
+            "role": roles,
             "organization_type": org_type,
             "net_idx": net_idx,
         }

@@ -1,0 +1,190 @@
+"""End to end: a small generated data package -> Snakemake + papermill -> Jupyter Book.
+
+The tests of this module share one project folder and run in order: a clean build, a no-op
+build, an edit to one network, a touched file, a failing notebook and invalid data.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from compendium import datapackage, network, report
+from compendium.paths import default_paths
+
+from .conftest import REPO, edit_cell
+
+pytestmark = pytest.mark.slow
+
+
+def compendium(root: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COMPENDIUM_ROOT": str(root)}
+    env.pop("COMPENDIUM_DATA", None)
+    return subprocess.run(
+        [sys.executable, "-m", "compendium", *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def started_jobs(output: str) -> set[str]:
+    return set(re.findall(r"\] start  (\S+)", output))
+
+
+def page_text(path: Path) -> str:
+    s = path.read_text(encoding="utf-8")
+    s = s[s.find("<main") : s.find("</main>")]
+    return html.unescape(re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", s)))
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A copy of the project (notebooks, workflow, narrative) with a 3-network package."""
+    from compendium.synth import write
+
+    root = tmp_path_factory.mktemp("project")
+    for folder in ("notebooks", "workflow", "book"):
+        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("_build", ".*"))
+    write(root / "data", seed=5, n_networks=3)
+    return root
+
+
+@pytest.fixture(scope="module")
+def first_build(project):
+    proc = compendium(project, "build", "--cores", "2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def paths_of(root: Path):
+    os.environ["COMPENDIUM_ROOT"] = str(root)
+    try:
+        return default_paths()
+    finally:
+        del os.environ["COMPENDIUM_ROOT"]
+
+
+def test_clean_build_makes_a_page_per_network_and_setting(project, first_build):
+    paths = paths_of(project)
+    tables = datapackage.load(project / "data")
+    html_dir = paths.html_dir
+    assert (html_dir / "index.html").exists()
+    assert f"the book: {html_dir / 'index.html'}" in first_build.stdout
+    for network_id in tables["networks"]["network_id"]:
+        assert (html_dir / "networks" / f"{network_id}.html").exists()
+    for setting in tables["networks"]["setting"].unique():
+        assert (html_dir / "settings" / f"{setting}.html").exists()
+    assert (html_dir / "overview.html").exists()
+    assert "synthetic" in page_text(html_dir / "intro.html").lower()
+
+
+def test_network_pages_show_values_computed_for_that_network(project, first_build):
+    paths = paths_of(project)
+    tables = datapackage.load(project / "data")
+    metrics = network.network_metrics(tables["organizations"], tables["ties"]).set_index("network_id")
+    names = tables["networks"].set_index("network_id")["name"]
+    for network_id, row in metrics.iterrows():
+        text = page_text(paths.html_dir / "networks" / f"{network_id}.html")
+        assert names[network_id] in text
+        assert f"density is {report.fmt(row['density'])}" in text
+        assert f"centralization {report.fmt(row['degree_centralization'])}" in text
+        assert f"links {int(row['n_organizations'])} organizations" in text
+        # the figures were rendered into the page
+        assert re.search(r"<img [^>]*src=\"\.\./_images/", (paths.html_dir / "networks" / f"{network_id}.html").read_text())
+
+
+def test_executed_notebooks_carry_provenance(project, first_build):
+    paths = paths_of(project)
+    network_id = datapackage.load(project / "data")["networks"]["network_id"].iloc[0]
+    nb = json.loads(paths.executed_network(network_id).read_text())
+    meta = nb["metadata"]["compendium"]
+    assert meta["parameters"]["network_id"] == network_id
+    assert meta["data_package_hash"] == datapackage.content_hash(project / "data")
+    assert nb["metadata"]["papermill"]["duration"] > 0
+    # committed templates stay stripped: executed copies never go back to notebooks/
+    template = json.loads((project / "notebooks" / "network_profile.ipynb").read_text())
+    assert all(not c.get("outputs") for c in template["cells"])
+
+
+def test_second_build_runs_nothing(project, first_build):
+    proc = compendium(project, "build")
+    assert proc.returncode == 0, proc.stderr
+    assert "nothing ran" in proc.stdout
+    assert started_jobs(proc.stdout) == set()
+
+
+def test_touching_without_changing_reruns_nothing(project, first_build):
+    for path in [project / "data" / "ties.csv", project / "notebooks" / "network_profile.ipynb"]:
+        os.utime(path)
+    proc = compendium(project, "build")
+    assert proc.returncode == 0, proc.stderr
+    assert started_jobs(proc.stdout) == set()
+
+
+def test_editing_one_network_reruns_exactly_its_runs(project, first_build):
+    nets = pd.read_csv(project / "data" / "networks.csv", dtype=str)
+    network_id, setting = nets.loc[1, "network_id"], nets.loc[1, "setting"]
+    edit_cell(project / "data" / "networks.csv", 3, "population", str(int(nets.loc[1, "population"]) + 1000))
+
+    status = compendium(project, "status")
+    assert status.returncode == 0, status.stderr
+    assert f"network_profile[{network_id}]" in status.stdout
+    assert f"data of network {network_id} (networks.csv)" in status.stdout
+
+    proc = compendium(project, "build")
+    assert proc.returncode == 0, proc.stderr
+    assert started_jobs(proc.stdout) == {
+        f"network_profile[{network_id}]",
+        f"setting_comparison[{setting}]",
+        "overview",
+        "book",
+        "all",
+    }
+    text = page_text(paths_of(project).html_dir / "networks" / f"{network_id}.html")
+    assert report.fmt(int(nets.loc[1, "population"]) + 1000, digits=0) in text
+
+
+def test_failing_notebook_keeps_the_last_good_book(project, first_build):
+    paths = paths_of(project)
+    before = (paths.html_dir / "index.html").read_bytes()
+    target = os.readlink(paths.html_dir)
+    nb_path = project / "notebooks" / "network_profile.ipynb"
+    original = nb_path.read_text()
+    nb = json.loads(original)
+    code = [c for c in nb["cells"] if c["cell_type"] == "code" and "parameters" not in c["metadata"].get("tags", [])]
+    code[1]["source"] = "raise RuntimeError('planted failure')\n"
+    nb_path.write_text(json.dumps(nb))
+    try:
+        proc = compendium(project, "build")
+    finally:
+        nb_path.write_text(original)
+    assert proc.returncode == 1
+    assert "notebook network_profile.ipynb (network_id=" in proc.stderr
+    assert "RuntimeError: planted failure" in proc.stderr
+    assert "failed at cell" in proc.stderr and "full traceback:" in proc.stderr
+    assert "the last good book is unchanged" in proc.stderr
+    assert os.readlink(paths.html_dir) == target
+    assert (paths.html_dir / "index.html").read_bytes() == before
+
+
+def test_invalid_data_stops_before_anything_is_written(project, first_build):
+    paths = paths_of(project)
+    slices = {p: p.stat().st_mtime_ns for p in paths.slices_dir.rglob("*.csv")}
+    target = os.readlink(paths.html_dir)
+    edit_cell(project / "data" / "organizations.csv", 3, "organization_type", "spaceport")
+    proc = compendium(project, "build")
+    assert proc.returncode == 1
+    first = proc.stderr.splitlines()[0]
+    assert first.startswith(f"{project / 'data' / 'organizations.csv'}, row 3, column organization_type:")
+    assert {p: p.stat().st_mtime_ns for p in paths.slices_dir.rglob("*.csv")} == slices
+    assert os.readlink(paths.html_dir) == target
+
+    validate = compendium(project, "validate", str(project / "data"))
+    assert validate.returncode == 1 and validate.stderr.splitlines()[0] == first
