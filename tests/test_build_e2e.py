@@ -30,7 +30,11 @@ def compendium(root: Path, *args: str, timeout: int = 900) -> subprocess.Complet
     env = {**os.environ, "COMPENDIUM_ROOT": str(root)}
     env.pop("COMPENDIUM_DATA", None)
     return subprocess.run(
-        [sys.executable, "-m", "compendium", *args], env=env, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "compendium", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -88,7 +92,9 @@ def test_clean_build_makes_a_page_per_network_and_setting(project, first_build):
 def test_network_pages_show_values_computed_for_that_network(project, first_build):
     paths = paths_of(project)
     tables = datapackage.load(project / "data")
-    metrics = network.network_metrics(tables["organizations"], tables["ties"]).set_index("network_id")
+    metrics = network.network_metrics(tables["organizations"], tables["ties"]).set_index(
+        "network_id"
+    )
     names = tables["networks"].set_index("network_id")["name"]
     for network_id, row in metrics.iterrows():
         text = page_text(paths.html_dir / "networks" / f"{network_id}.html")
@@ -97,7 +103,10 @@ def test_network_pages_show_values_computed_for_that_network(project, first_buil
         assert f"centralization {report.fmt(row['degree_centralization'])}" in text
         assert f"links {int(row['n_organizations'])} organizations" in text
         # the figures were rendered into the page
-        assert re.search(r"<img [^>]*src=\"\.\./_images/", (paths.html_dir / "networks" / f"{network_id}.html").read_text())
+        assert re.search(
+            r"<img [^>]*src=\"\.\./_images/",
+            (paths.html_dir / "networks" / f"{network_id}.html").read_text(),
+        )
 
 
 def test_executed_notebooks_carry_provenance(project, first_build):
@@ -131,7 +140,12 @@ def test_touching_without_changing_reruns_nothing(project, first_build):
 def test_editing_one_network_reruns_exactly_its_runs(project, first_build):
     nets = pd.read_csv(project / "data" / "networks.csv", dtype=str)
     network_id, setting = nets.loc[1, "network_id"], nets.loc[1, "setting"]
-    edit_cell(project / "data" / "networks.csv", 3, "population", str(int(nets.loc[1, "population"]) + 1000))
+    edit_cell(
+        project / "data" / "networks.csv",
+        3,
+        "population",
+        str(int(nets.loc[1, "population"]) + 1000),
+    )
 
     status = compendium(project, "status")
     assert status.returncode == 0, status.stderr
@@ -158,7 +172,11 @@ def test_failing_notebook_keeps_the_last_good_book(project, first_build):
     nb_path = project / "notebooks" / "network_profile.ipynb"
     original = nb_path.read_text()
     nb = json.loads(original)
-    code = [c for c in nb["cells"] if c["cell_type"] == "code" and "parameters" not in c["metadata"].get("tags", [])]
+    code = [
+        c
+        for c in nb["cells"]
+        if c["cell_type"] == "code" and "parameters" not in c["metadata"].get("tags", [])
+    ]
     code[1]["source"] = "raise RuntimeError('planted failure')\n"
     nb_path.write_text(json.dumps(nb))
     try:
@@ -182,7 +200,9 @@ def test_invalid_data_stops_before_anything_is_written(project, first_build):
     proc = compendium(project, "build")
     assert proc.returncode == 1
     first = proc.stderr.splitlines()[0]
-    assert first.startswith(f"{project / 'data' / 'organizations.csv'}, row 3, column organization_type:")
+    assert first.startswith(
+        f"{project / 'data' / 'organizations.csv'}, row 3, column organization_type:"
+    )
     assert {p: p.stat().st_mtime_ns for p in paths.slices_dir.rglob("*.csv")} == slices
     assert os.readlink(paths.html_dir) == target
 

@@ -27,9 +27,10 @@ def test_descriptor_lists_every_table_with_keys(small_package):
     assert names == [t.name for t in schema.TABLES]
     ties = next(r for r in d["resources"] if r["name"] == "ties")
     assert ties["schema"]["primaryKey"] == ["network_id", "source", "target", "tie_kind"]
-    assert {"fields": ["source"], "reference": {"resource": "organizations", "fields": ["organization_id"]}} in ties[
-        "schema"
-    ]["foreignKeys"]
+    assert {
+        "fields": ["source"],
+        "reference": {"resource": "organizations", "fields": ["organization_id"]},
+    } in ties["schema"]["foreignKeys"]
     pop = next(f for f in d["resources"][0]["schema"]["fields"] if f["name"] == "population")
     assert pop["unit"] == "persons" and pop["constraints"]["exclusiveMinimum"] == 0
 
@@ -78,7 +79,10 @@ def test_duplicate_primary_key(package_copy):
     lines = path.read_text().splitlines()
     path.write_text("\n".join([*lines, lines[1]]) + "\n")
     problems = validate(package_copy)
-    assert {(p.row, p.column) for p in problems} == {(2, "organization_id"), (len(lines) + 1, "organization_id")}
+    assert {(p.row, p.column) for p in problems} == {
+        (2, "organization_id"),
+        (len(lines) + 1, "organization_id"),
+    }
     assert all("duplicate" in p.message for p in problems)
 
 
@@ -105,7 +109,10 @@ def test_follow_up_before_discharge(package_copy):
     discharge = pd.Timestamp(eps.loc[row, "discharge_date"])
     edit_cell(path, row + 2, "follow_up_date", f"{discharge - pd.Timedelta(days=3):%Y-%m-%d}")
     p = one(validate(package_copy))
-    assert (p.row, p.column) == (row + 2, "follow_up_date") and "before the discharge date" in p.message
+    assert (p.row, p.column) == (
+        row + 2,
+        "follow_up_date",
+    ) and "before the discharge date" in p.message
 
 
 def test_identifier_that_would_escape_a_folder(package_copy):
@@ -115,8 +122,10 @@ def test_identifier_that_would_escape_a_folder(package_copy):
         nets = pd.read_csv(package_copy / "networks.csv", dtype=str)
         path.write_text(path.read_text().replace(nets["network_id"].iloc[0] + ",", "../x,"))
     problems = validate(package_copy)
-    assert any(p.file.endswith("networks.csv") and p.column == "network_id" and "'../x'" in p.message
-               for p in problems)
+    assert any(
+        p.file.endswith("networks.csv") and p.column == "network_id" and "'../x'" in p.message
+        for p in problems
+    )
 
 
 def test_not_utf8_names_the_row(package_copy):

@@ -17,7 +17,9 @@ def _normalize(spec: str) -> tuple[str, str]:
 
 def test_environment_mirrors_pyproject():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    wanted = dict(_normalize(s) for s in project["dependencies"] + project["optional-dependencies"]["dev"])
+    wanted = dict(
+        _normalize(s) for s in project["dependencies"] + project["optional-dependencies"]["dev"]
+    )
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     conda = dict(_normalize(s) for s in env["dependencies"] if isinstance(s, str))
     python = conda.pop("python")
@@ -28,7 +30,9 @@ def test_environment_mirrors_pyproject():
 
 def test_lock_pins_every_direct_dependency():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    names = {_normalize(s)[0] for s in project["dependencies"] + project["optional-dependencies"]["dev"]}
+    names = {
+        _normalize(s)[0] for s in project["dependencies"] + project["optional-dependencies"]["dev"]
+    }
     pinned = {
         _normalize(line.split("==")[0])[0]
         for line in (REPO / "requirements.lock").read_text().splitlines()

@@ -139,9 +139,7 @@ def test_hhi_of_a_star_and_of_a_single_tie():
 
 
 def test_hhi_undefined_without_transactions():
-    orgs = _orgs(
-        [("a", "z", "pharmacy"), ("b", "z", "pharmacy"), ("c", "none", "pharmacy")]
-    )
+    orgs = _orgs([("a", "z", "pharmacy"), ("b", "z", "pharmacy"), ("c", "none", "pharmacy")])
     out = transaction_concentration(orgs, _ties([("z", "a", "b", 0)])).set_index("network_id")
     assert math.isnan(out.loc["z", "hhi"])
     assert math.isnan(out.loc["none", "hhi"])
@@ -166,9 +164,7 @@ def test_organization_counts_include_zero_types():
     assert counts["n1", "psychiatric_hospital"] == 0
     assert counts["n2", "psychiatric_hospital"] == 1
     assert counts.loc["n2"].sum() == 1
-    assert list(out.loc[out["network_id"] == "n1", "organization_type"]) == list(
-        ORGANIZATION_TYPES
-    )
+    assert list(out.loc[out["network_id"] == "n1", "organization_type"]) == list(ORGANIZATION_TYPES)
 
 
 def test_network_metrics_one_row_per_network():

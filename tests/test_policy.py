@@ -78,9 +78,9 @@ def test_change_management_counts_computed_from_rows():
 
 
 def test_shipped_components_counts():
-    n = change_management_counts(load_reform_components()).set_index(
-        ["kind", "change_management"]
-    )["n"]
+    n = change_management_counts(load_reform_components()).set_index(["kind", "change_management"])[
+        "n"
+    ]
     # 4 managerial made to happen; case management helped, service plans let happen;
     # local health networks helped
     assert n["managerial", "make_it_happen"] == 4
@@ -108,8 +108,7 @@ def test_loader_accepts_another_table_with_the_same_columns(tmp_path):
     ("body", "where", "message"),
     [
         (
-            "A,managerial,make_it_happen,2004,couturier2021\n"
-            "B,clinical,x,2004,couturier2021\n",
+            "A,managerial,make_it_happen,2004,couturier2021\nB,clinical,x,2004,couturier2021\n",
             "row 3, column change_management",
             "'x' is not one of: let_it_happen, help_it_happen, make_it_happen",
         ),
@@ -164,9 +163,7 @@ def test_timeline_refuses_a_period_that_ends_before_it_starts(tmp_path):
     )
     with pytest.raises(ValueError) as err:
         load_timeline(path)
-    assert str(err.value) == (
-        f"{path}, row 3, column period_end: 1999 is before period_start 2003"
-    )
+    assert str(err.value) == (f"{path}, row 3, column period_end: 1999 is before period_start 2003")
 
 
 def test_timeline_refuses_an_unknown_phase(tmp_path):

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compendium import datapackage, synth
+from compendium import datapackage, models, synth
 from compendium.schema import TABLES
+from compendium.strategies import assign_model, load_model_strategies
 
 
 @pytest.fixture(scope="module")
@@ -150,6 +151,29 @@ def test_resources_define_each_networks_model(default_tables):
     assert in_place[~rural_networks].mean() > in_place[rural_networks].mean() + 3
 
 
+def test_models_call_for_the_strategies_of_the_resource_file(large_tables):
+    """Strategies in place follow resources/model_strategies.csv, model by model."""
+    networks = large_tables["networks"]
+    model = assign_model(networks).set_index("network_id")["model"]
+    ns = large_tables["network_strategies"].assign(
+        model=lambda d: d["network_id"].map(model).astype(int)
+    )
+    called = load_model_strategies()
+    ns = ns.merge(called[["model", "strategy_code"]], how="left", indicator=True)
+    # strategies whose presence the generator fixes or sets apart from the model's call
+    special = {synth.READMISSION_STRATEGY, *synth.MODEL_4_ONLY}
+    special |= {code for _, code in synth.CASE_STRATEGY_PROBABILITY}
+    ns = ns[~ns["strategy_code"].isin(special)]
+    share = ns.groupby(["model", "_merge"], observed=True)["in_place"].mean().unstack()
+    assert set(share.index) == {1, 2, 3, 4}
+    # 0.85 for called-for strategies, at most 0.35 for the others (about 150 draws each)
+    assert (share["both"] > 0.75).all()
+    assert (share["left_only"] < 0.45).all()
+    # model 2 calls for GP liaison in the resource file; model 1 does not
+    gp_liaison = ns[ns["strategy_code"] == "ph_gp_liaison"].groupby("model")["in_place"].mean()
+    assert gp_liaison[2] > gp_liaison[1] + 0.4
+
+
 def test_rural_ties_are_dense_and_metropolitan_ones_centralized(large_tables):
     networks = large_tables["networks"].set_index("network_id")
     orgs = large_tables["organizations"]
@@ -216,17 +240,19 @@ def test_coding_design_and_reliability(default_tables):
 
 
 def test_code_propensities_follow_the_setting(large_tables):
-    segments = large_tables["coded_segments"].merge(
-        large_tables["informants"][["informant_id", "network_id"]]
-    ).merge(large_tables["networks"][["network_id", "setting"]])
+    segments = (
+        large_tables["coded_segments"]
+        .merge(large_tables["informants"][["informant_id", "network_id"]])
+        .merge(large_tables["networks"][["network_id", "setting"]])
+    )
     category = large_tables["codebook"].set_index("code")["category"]
     share = pd.crosstab(segments["setting"], segments["code"].map(category), normalize="index")
     assert share.loc["rural", "facilitator"] > share.loc["metropolitan", "facilitator"]
     assert share.loc["metropolitan", "obstacle"] > share.loc["rural", "obstacle"]
     assert share.loc["metropolitan", "conflict"] > share.loc["rural", "conflict"]
-    scarcity = segments["code"].eq("fac_scarcity_forces_cooperation").groupby(
-        segments["setting"]
-    ).mean()
+    scarcity = (
+        segments["code"].eq("fac_scarcity_forces_cooperation").groupby(segments["setting"]).mean()
+    )
     assert scarcity["rural"] > 5 * scarcity["metropolitan"]
 
 
@@ -246,19 +272,68 @@ def test_default_networks_contrast_the_planted_strategies(default_tables):
         assert with_them and with_them != ids
 
 
+def _act_by_network(tables):
+    act = _strategy_in_place(tables, [synth.READMISSION_STRATEGY])
+    networks = tables["networks"].set_index("network_id")
+    return networks.assign(act=networks.index.isin(act))
+
+
+def test_assertive_community_treatment_varies_within_settings(default_tables):
+    act = _act_by_network(default_tables)["act"]
+    assert act.to_dict() == {
+        "rural_north": False,  # model 1: no hospital to run an ACT team
+        "rural_east": True,
+        "urban_west": False,
+        "semi_urban_south": True,
+        "metro_centre": True,
+        "metro_east": False,
+    }
+    for n_networks in (4, 5, 8, 13, 40):
+        by_setting = _act_by_network(synth.generate(seed=5, n_networks=n_networks))
+        varies = by_setting.groupby("setting")["act"].nunique()
+        assert (varies > 1).any(), n_networks
+        non_rural = by_setting[by_setting["setting"] != "rural"]
+        if len(non_rural) > 2:
+            assert not non_rural["act"].all(), n_networks
+    large = _act_by_network(synth.generate(seed=5, n_networks=40))
+    share = large.groupby("setting")["act"].mean()
+    # rarer in rural networks, but possible there (model 2)
+    assert 0 < share["rural"] < share["urban_semi_urban"] <= share["metropolitan"]
+
+
+def test_default_package_fits_both_outcome_models(default_tables):
+    with pytest.warns(UserWarning, match="only 6 networks"):
+        fuh7 = models.fuh7_model(models.person_level_frame(default_tables))
+    flags = {"act": (synth.READMISSION_STRATEGY,)}
+    with pytest.warns(UserWarning, match="only 6 networks"):
+        readmission = models.readmission_model(
+            models.person_readmission_frame(default_tables, flags=flags), predictors=("act",)
+        )
+    for fit, term in ((fuh7, models.EXPOSURE), (readmission, "act")):
+        row = fit.table.set_index("term").loc[term]
+        assert np.isfinite(row["estimate"]) and row["std_error"] > 0
+        # setting stays in the model next to the network strategy
+        assert "setting" not in fit.dropped_terms
+        assert "setting[metropolitan]" in fit.table["term"].to_list()
+
+
 def test_planted_follow_up_within_7_days_effect(large_tables):
     episodes = large_tables["care_episodes"]
-    both = episodes["network_id"].isin(
-        _strategy_in_place(large_tables, synth.FUH7_STRATEGIES)
-    ).to_numpy()
+    both = (
+        episodes["network_id"]
+        .isin(_strategy_in_place(large_tables, synth.FUH7_STRATEGIES))
+        .to_numpy()
+    )
     days = (episodes["follow_up_date"] - episodes["discharge_date"]).dt.days
     fuh7 = days.le(7).fillna(False).to_numpy(dtype=bool)
     p = _planted_fuh7_probability(episodes, both.astype(float))
 
     observed = fuh7[both].mean() - fuh7[~both].mean()
     expected = p[both].mean() - p[~both].mean()
-    se = np.sqrt((p[both] * (1 - p[both])).sum() / both.sum() ** 2
-                 + (p[~both] * (1 - p[~both])).sum() / (~both).sum() ** 2)
+    se = np.sqrt(
+        (p[both] * (1 - p[both])).sum() / both.sum() ** 2
+        + (p[~both] * (1 - p[~both])).sum() / (~both).sum() ** 2
+    )
     assert 0.15 < expected < 0.25  # what a log-odds of 0.8 means around a 35 % base rate
     assert observed > 0
     assert abs(observed - expected) < 4 * se
@@ -266,9 +341,11 @@ def test_planted_follow_up_within_7_days_effect(large_tables):
 
 def test_planted_readmission_rate_ratio(large_tables):
     episodes = large_tables["care_episodes"]
-    act = episodes["network_id"].isin(
-        _strategy_in_place(large_tables, [synth.READMISSION_STRATEGY])
-    ).to_numpy()
+    act = (
+        episodes["network_id"]
+        .isin(_strategy_in_place(large_tables, [synth.READMISSION_STRATEGY]))
+        .to_numpy()
+    )
     end = pd.Timestamp(synth.STUDY_WINDOW_END)
     readmitted = episodes["readmission_date"].dropna()
     assert (readmitted <= end).all()

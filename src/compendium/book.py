@@ -20,12 +20,13 @@ import yaml
 
 from . import schema
 from .fsutil import write_if_changed
-from .paths import ProjectPaths
+from .paths import CROSS_NETWORK, ProjectPaths
 from .plan import Plan
 
-#: Narrative chapters in reading order, by part; a chapter is listed only if its file exists.
+#: Chapters in reading order, by part; a chapter is listed only if its file exists.
 FRONT = ["methods", "models"]
-BACK_CONTEXT = ["qualitative", "outcomes", "policy", "debate", "limitations"]
+ACROSS = ["overview", "qualitative", "outcomes"]
+CONTEXT = ["policy", "policy_timeline", "debate", "limitations"]
 REFERENCE = ["data_dictionary", "what_changed", "bibliography"]
 
 NARRATIVE_SUFFIXES = {".md", ".bib", ".yml", ".yaml", ".png", ".svg", ".ico", ".css", ".js"}
@@ -54,21 +55,27 @@ def table_of_contents(stage: Path, plan: Plan) -> dict:
     part("The study", FRONT)
     part("Networks", [f"networks/{n}" for n in sorted(plan.networks)])
     part("Settings", [f"settings/{s}" for s in plan.settings])
-    part("Across networks", ["overview", *BACK_CONTEXT])
+    part("Across networks", ACROSS)
+    part("Context", CONTEXT)
     part("Reference", REFERENCE)
     return {"format": "jb-book", "root": "intro", "parts": parts}
 
 
-def _title_cell(nb, title: str, subtitle: str) -> None:
-    """Give an executed notebook its page title (the template's first cell is generic)."""
+def _title_cell(nb, title: str | None, subtitle: str) -> None:
+    """Give an executed notebook its page title and subtitle.
+
+    The per-network and per-setting templates have a generic first heading,
+    replaced by ``title``; a cross-network notebook keeps its own (``title=None``).
+    """
     first = nb.cells[0]
     if first.cell_type != "markdown" or not first.source.lstrip().startswith("# "):
-        raise BookBuildError(f"{nb.metadata.get('compendium', {}).get('template')}: first cell must be a '# ' title")
-    rest = first.source.split("\n", 1)[1] if "\n" in first.source else ""
-    first.source = f"# {title}\n\n*{subtitle}*\n{rest}"
+        template = nb.metadata.get("compendium", {}).get("template")
+        raise BookBuildError(f"{template}: the first cell must be a '# ' title")
+    heading, _, rest = first.source.lstrip().partition("\n")
+    first.source = f"{'# ' + title if title else heading}\n\n*{subtitle}*\n{rest}"
 
 
-def stage_notebook(src: Path, dest: Path, title: str, subtitle: str) -> bool:
+def stage_notebook(src: Path, dest: Path, title: str | None, subtitle: str) -> bool:
     import nbformat
 
     nb = nbformat.read(src, as_version=4)
@@ -98,27 +105,34 @@ def assemble(paths: ProjectPaths, plan: Plan) -> list[Path]:
         if write_if_changed(dest, src.read_bytes()):
             changed.append(dest)
 
-    data_note = "synthetic data" if plan.synthetic else "NON-SYNTHETIC data: not for release before disclosure review"
+    data_note = (
+        "synthetic data"
+        if plan.synthetic
+        else "NON-SYNTHETIC data: not for release before disclosure review"
+    )
     for network_id, setting in sorted(plan.networks.items()):
         dest = stage / "networks" / f"{network_id}.ipynb"
         wanted.add(dest)
         if stage_notebook(
-            paths.executed_network(network_id), dest, plan.names[network_id],
+            paths.executed_network(network_id),
+            dest,
+            plan.names[network_id],
             f"Network {network_id} · {schema.SETTING_LABELS[setting]} setting · {data_note}",
         ):
             changed.append(dest)
     for setting in plan.settings:
+        label = schema.SETTING_LABELS[setting]
         dest = stage / "settings" / f"{setting}.ipynb"
         wanted.add(dest)
-        if stage_notebook(
-            paths.executed_setting(setting), dest, f"{schema.SETTING_LABELS[setting]} networks",
-            f"Comparison of the networks in the {schema.SETTING_LABELS[setting].lower()} setting · {data_note}",
-        ):
+        subtitle = f"The networks of the {label.lower()} setting compared · {data_note}"
+        if stage_notebook(paths.executed_setting(setting), dest, f"{label} networks", subtitle):
             changed.append(dest)
-    dest = stage / "overview.ipynb"
-    wanted.add(dest)
-    if stage_notebook(paths.executed_overview, dest, "Across networks", f"All networks compared · {data_note}"):
-        changed.append(dest)
+    for name, reads_data in CROSS_NETWORK.items():
+        dest = stage / f"{name}.ipynb"
+        wanted.add(dest)
+        subtitle = f"All networks · {data_note}" if reads_data else "Computed from the package's tables"
+        if stage_notebook(paths.executed_cross(name), dest, None, subtitle):
+            changed.append(dest)
 
     from .dictionary import dictionary_markdown
 
@@ -142,9 +156,16 @@ def build_html(paths: ProjectPaths, log_path: Path) -> Path:
     """Run Jupyter Book (execution off, warnings are errors) on the staged tree."""
     cmd = [
         # the module has no __main__; call its entry point from this interpreter
-        sys.executable, "-c", "from jupyter_book.cli.main import main; main()",
-        "build", str(paths.book_stage),
-        "--builder", "html", "-W", "-n", "--keep-going",
+        sys.executable,
+        "-c",
+        "from jupyter_book.cli.main import main; main()",
+        "build",
+        str(paths.book_stage),
+        "--builder",
+        "html",
+        "-W",
+        "-n",
+        "--keep-going",
     ]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w", encoding="utf-8") as log:
@@ -153,7 +174,9 @@ def build_html(paths: ProjectPaths, log_path: Path) -> Path:
         lines = log_path.read_text(encoding="utf-8").splitlines()
         problems = [ln for ln in lines if "WARNING" in ln or "ERROR" in ln] or lines[-10:]
         raise BookBuildError(
-            "Jupyter Book failed:\n    " + "\n    ".join(problems[:15]) + f"\n    full log: {log_path}"
+            "Jupyter Book failed:\n    "
+            + "\n    ".join(problems[:15])
+            + f"\n    full log: {log_path}"
         )
     return paths.book_stage / "_build" / "html"
 

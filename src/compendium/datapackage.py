@@ -127,9 +127,7 @@ def read_table(path: Path, table: Table, label: str | None = None):
     if not text.strip():
         return None, [Problem(label, 1, None, "file is empty: it needs at least a header row")]
     try:
-        raw = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False
-        )
+        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
     except (pd.errors.ParserError, csv.Error) as err:
         return None, [Problem(label, None, None, f"not a readable CSV file ({err})")]
 
@@ -160,7 +158,12 @@ def read_table(path: Path, table: Table, label: str | None = None):
         parsed, bad, expected = _parse_column(values, f)
         for idx in np.flatnonzero(bad.to_numpy()):
             problems.append(
-                Problem(label, _row(idx), f.name, f"expected {expected}, got {_short(values.iloc[idx])!r}")
+                Problem(
+                    label,
+                    _row(idx),
+                    f.name,
+                    f"expected {expected}, got {_short(values.iloc[idx])!r}",
+                )
             )
         out[f.name] = parsed
     return pd.DataFrame(out, index=raw.index), problems
@@ -222,9 +225,13 @@ def _schema_problems(df: pd.DataFrame, table: Table, label: str) -> list[Problem
             problems.append(Problem(label, row, key, f"duplicate key ({key})"))
         elif column in table.field_names and name in _CHECK_MESSAGES:
             f = table.field(column)
-            problems.append(Problem(label, row, column, _CHECK_MESSAGES[name](f, case.failure_case)))
+            problems.append(
+                Problem(label, row, column, _CHECK_MESSAGES[name](f, case.failure_case))
+            )
         else:
-            problems.append(Problem(label, row, column, f"fails {check}: {_short(case.failure_case)}"))
+            problems.append(
+                Problem(label, row, column, f"fails {check}: {_short(case.failure_case)}")
+            )
     return sorted(set(problems), key=lambda p: (p.row or 0, p.column or ""))
 
 
@@ -268,7 +275,9 @@ def _cross_table_problems(tables: dict[str, pd.DataFrame], data_dir: Path) -> li
     networks = tables.get("networks")
     orgs = tables.get("organizations")
     if networks is not None and networks.empty:
-        problems.append(Problem(lab("networks"), None, None, "table has no rows: no network to study"))
+        problems.append(
+            Problem(lab("networks"), None, None, "table has no rows: no network to study")
+        )
     if networks is not None:
         no_hospital = networks["general_hospital_has_psychiatry"].fillna(False) & ~networks[
             "has_general_hospital"
@@ -287,7 +296,12 @@ def _cross_table_problems(tables: dict[str, pd.DataFrame], data_dir: Path) -> li
             row = _row(networks.index[pos])
             if net.network_id not in set(orgs["network_id"]):
                 problems.append(
-                    Problem(lab("networks"), row, "network_id", f"network {net.network_id!r} has no organizations")
+                    Problem(
+                        lab("networks"),
+                        row,
+                        "network_id",
+                        f"network {net.network_id!r} has no organizations",
+                    )
                 )
                 continue
             for flag_col, org_type in (
@@ -295,7 +309,9 @@ def _cross_table_problems(tables: dict[str, pd.DataFrame], data_dir: Path) -> li
                 ("has_psychiatric_hospital", "psychiatric_hospital"),
             ):
                 present = counts.get((net.network_id, org_type), 0) > 0
-                claimed = bool(getattr(net, flag_col)) if not pd.isna(getattr(net, flag_col)) else False
+                claimed = (
+                    bool(getattr(net, flag_col)) if not pd.isna(getattr(net, flag_col)) else False
+                )
                 if present != claimed:
                     problems.append(
                         Problem(
@@ -322,9 +338,17 @@ def _cross_table_problems(tables: dict[str, pd.DataFrame], data_dir: Path) -> li
                     ),
                 )
             loops = (ties["source"] == ties["target"]).fillna(False)
-            flag("ties", np.flatnonzero(loops.to_numpy()), "target", lambda pos: "a tie cannot join an organization to itself")
+            flag(
+                "ties",
+                np.flatnonzero(loops.to_numpy()),
+                "target",
+                lambda pos: "a tie cannot join an organization to itself",
+            )
 
-        for name, col in (("care_episodes", "follow_up_organization_id"), ("service_contacts", "organization_id")):
+        for name, col in (
+            ("care_episodes", "follow_up_organization_id"),
+            ("service_contacts", "organization_id"),
+        ):
             df = tables.get(name)
             if df is None:
                 continue
@@ -347,13 +371,18 @@ def _cross_table_problems(tables: dict[str, pd.DataFrame], data_dir: Path) -> li
             "network_strategies",
             _not_in(strategies["strategy_code"], known),
             "strategy_code",
-            lambda pos: f"unknown strategy code {strategies['strategy_code'].iloc[pos]!r} "
-            "(not in the strategy catalogue)",
+            lambda pos: (
+                f"unknown strategy code {strategies['strategy_code'].iloc[pos]!r} "
+                "(not in the strategy catalogue)"
+            ),
         )
 
     informants = tables.get("informants")
     if informants is not None:
-        staff = informants["role"].isin(["manager", "clinical_staff"]) & informants["organization_type"].isna()
+        staff = (
+            informants["role"].isin(["manager", "clinical_staff"])
+            & informants["organization_type"].isna()
+        )
         flag(
             "informants",
             np.flatnonzero(staff.to_numpy()),
@@ -395,7 +424,9 @@ def _cross_table_problems(tables: dict[str, pd.DataFrame], data_dir: Path) -> li
             "care_episodes",
             np.flatnonzero(mismatch.to_numpy()),
             "follow_up_organization_id",
-            lambda pos: "follow_up_date and follow_up_organization_id must be both given or both empty",
+            lambda pos: (
+                "follow_up_date and follow_up_organization_id must be both given or both empty"
+            ),
         )
         contacts = tables.get("service_contacts")
         if contacts is not None:
@@ -403,7 +434,9 @@ def _cross_table_problems(tables: dict[str, pd.DataFrame], data_dir: Path) -> li
                 "service_contacts",
                 _not_in(contacts["person_id"], e["person_id"]),
                 "person_id",
-                lambda pos: f"person {contacts['person_id'].iloc[pos]!r} has no episode in care_episodes.csv",
+                lambda pos: (
+                    f"person {contacts['person_id'].iloc[pos]!r} has no episode in care_episodes.csv"
+                ),
             )
     return problems
 
@@ -475,7 +508,9 @@ def descriptor_json(name: str, title: str, description: str) -> str:
     return json.dumps(schema.datapackage_descriptor(name, title, description), indent=2) + "\n"
 
 
-def write_package(tables: dict[str, pd.DataFrame], out_dir: Path, name: str, title: str, description: str) -> list[Path]:
+def write_package(
+    tables: dict[str, pd.DataFrame], out_dir: Path, name: str, title: str, description: str
+) -> list[Path]:
     """Write ``tables`` as a data package in ``out_dir``; unchanged files are left alone."""
     out_dir = Path(out_dir)
     written = []
@@ -499,7 +534,9 @@ def content_hash(data_dir: Path) -> str:
 def network_slice(tables: dict[str, pd.DataFrame], network_id: str) -> dict[str, pd.DataFrame]:
     """The rows of every table that concern one network (shared tables whole)."""
     out = {}
-    informant_ids = tables["informants"].loc[tables["informants"]["network_id"] == network_id, "informant_id"]
+    informant_ids = tables["informants"].loc[
+        tables["informants"]["network_id"] == network_id, "informant_id"
+    ]
     for table in TABLES:
         df = tables[table.name]
         if table.name in schema.SHARED_TABLES:
@@ -510,6 +547,22 @@ def network_slice(tables: dict[str, pd.DataFrame], network_id: str) -> dict[str,
             out[table.name] = df[df["informant_id"].isin(informant_ids)].reset_index(drop=True)
         else:  # pragma: no cover - every table is either shared or network-scoped
             raise ValueError(f"do not know how to slice {table.name}")
+    return out
+
+
+def setting_slice(tables: dict[str, pd.DataFrame], setting: str) -> dict[str, pd.DataFrame]:
+    """The rows of every table that concern the networks of one setting."""
+    ids = tables["networks"].loc[tables["networks"]["setting"] == setting, "network_id"]
+    informant_ids = tables["informants"].loc[tables["informants"]["network_id"].isin(ids), "informant_id"]
+    out = {}
+    for table in TABLES:
+        df = tables[table.name]
+        if table.name in schema.SHARED_TABLES:
+            out[table.name] = df
+        elif "network_id" in df.columns:
+            out[table.name] = df[df["network_id"].isin(ids)].reset_index(drop=True)
+        else:
+            out[table.name] = df[df["informant_id"].isin(informant_ids)].reset_index(drop=True)
     return out
 
 

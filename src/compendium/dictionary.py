@@ -51,10 +51,12 @@ def dictionary_markdown() -> str:
         key = ", ".join(f"`{k}`" for k in t.primary_key)
         out.append(f"Primary key: {key}.")
         for fk in t.foreign_keys:
-            out.append(
-                f"`{fk.fields[0]}` refers to `{fk.reference[0]}` of `{fk.resource}.csv`."
-            )
-        out += ["", "| Field | Type | Unit | Required | Allowed values | Description |", "|---|---|---|---|---|---|"]
+            out.append(f"`{fk.fields[0]}` refers to `{fk.reference[0]}` of `{fk.resource}.csv`.")
+        out += [
+            "",
+            "| Field | Type | Unit | Required | Allowed values | Description |",
+            "|---|---|---|---|---|---|",
+        ]
         for f in t.fields:
             out.append(
                 f"| `{f.name}` | {f.type} | {f.unit or ''} | {'yes' if f.required else 'no'} | "

@@ -50,11 +50,17 @@ def git_commit(root: Path) -> str:
     try:
         sha = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
-            capture_output=True, text=True, check=True, timeout=10,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, check=True, timeout=10,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
         ).stdout.strip()
         return sha + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
@@ -119,8 +125,11 @@ def run_notebook(
         )
         Path(tmp).unlink(missing_ok=True)
         raise NotebookFailure(
-            Path(template).name, parameters, err.exec_count or err.cell_index,
-            f"{err.ename}: {err.evalue}".strip(), str(log_path),
+            Path(template).name,
+            parameters,
+            err.exec_count or err.cell_index,
+            f"{err.ename}: {err.evalue}".strip(),
+            str(log_path),
         ) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -413,3 +413,24 @@ def tidy(model: ModelResult, level: float = 0.95) -> pd.DataFrame:
     out[f"{ratio}_ci_low"] = np.exp(out["ci_low"])
     out[f"{ratio}_ci_high"] = np.exp(out["ci_high"])
     return out
+
+
+def fit_or_reason(fit, *args, **kwargs) -> tuple[ModelResult | None, list[str]]:
+    """Fit a model, or say why it cannot be estimated on these data.
+
+    A notebook run on someone's data must not stop because one model is not
+    estimable there (one setting, a strategy in place everywhere, too few
+    networks); it reports the reason instead.
+
+    Returns
+    -------
+    (ModelResult or None, list of str)
+        The fit (None when not estimable) and the reasons or warnings to show.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model = fit(*args, **kwargs)
+        except ValueError as err:
+            return None, [str(err)]
+    return model, [str(w.message) for w in caught]

@@ -67,10 +67,15 @@ def snakemake_command(
 ) -> list[str]:
     """The Snakemake command line for this build."""
     cmd = [
-        sys.executable, "-m", "snakemake",
-        "--snakefile", str(paths.snakefile),
-        "--directory", str(paths.build_dir),
-        "--cores", str(cores),
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(paths.snakefile),
+        "--directory",
+        str(paths.build_dir),
+        "--cores",
+        str(cores),
         "--rerun-incomplete",  # a killed build's half-made outputs are redone, not trusted
         "--nolock",  # `compendium build` holds its own lock (see BuildLock)
         "--keep-going",
@@ -107,7 +112,7 @@ def parse_log(lines: Iterator[str]) -> Iterator[Event]:
             yield Event("failure-summary", text="\n".join(failure))
             in_failure, failure = False, []
         if line.startswith(FAILURE_MARK):
-            in_failure, failure = True, [line[len(FAILURE_MARK):]]
+            in_failure, failure = True, [line[len(FAILURE_MARK) :]]
             continue
         if current is not None and (m := _FIELD.match(line)):
             key, value = m.groups()
@@ -177,7 +182,7 @@ def describe_reason(reason: str, paths: ProjectPaths) -> str:
 
     def name(path: str) -> str:
         if path.startswith(slices):
-            network, table = path[len(slices):].split(os.sep, 1)
+            network, table = path[len(slices) :].split(os.sep, 1)
             return f"data of network {network} ({table})"
         for base, label in ((paths.root, ""), (paths.build_dir, "build/")):
             if path.startswith(str(base) + os.sep):
@@ -213,7 +218,9 @@ class BuildLock:
         except BlockingIOError:
             holder = os.pread(self.fd, 32, 0).decode(errors="replace").strip() or "?"
             os.close(self.fd)
-            raise RuntimeError(f"another build is running on {self.path.parent} (pid {holder})") from None
+            raise RuntimeError(
+                f"another build is running on {self.path.parent} (pid {holder})"
+            ) from None
         os.ftruncate(self.fd, 0)
         os.pwrite(self.fd, str(os.getpid()).encode(), 0)
         return self

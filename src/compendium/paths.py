@@ -20,11 +20,15 @@ DEFAULT_CODEBOOK = RESOURCES_DIR / "codebook.csv"
 POLICY_TIMELINE = RESOURCES_DIR / "policy_timeline.csv"
 REFORM_COMPONENTS = RESOURCES_DIR / "reform_components.csv"
 
-#: Notebook templates, by the kind of run that executes them.
-NOTEBOOK_NAMES = {
-    "network": "network_profile.ipynb",
-    "setting": "setting_comparison.ipynb",
-    "overview": "overview.ipynb",
+#: The notebook run once per network, and the one run once per setting.
+PER_NETWORK = "network_profile"
+PER_SETTING = "setting_comparison"
+#: Cross-network notebooks, run once each; True when they read the data package.
+CROSS_NETWORK = {
+    "overview": True,
+    "qualitative": True,
+    "outcomes": True,
+    "policy_timeline": False,
 }
 
 
@@ -69,8 +73,9 @@ class ProjectPaths:
     def notebooks_dir(self) -> Path:
         return self.root / "notebooks"
 
-    def notebook(self, kind: str) -> Path:
-        return self.notebooks_dir / NOTEBOOK_NAMES[kind]
+    def notebook(self, name: str) -> Path:
+        """A notebook template, by name (``network_profile``, ``overview``, ...)."""
+        return self.notebooks_dir / f"{name}.ipynb"
 
     @property
     def book_dir(self) -> Path:
@@ -108,9 +113,8 @@ class ProjectPaths:
     def executed_setting(self, setting: str) -> Path:
         return self.executed_dir / "settings" / f"{setting}.ipynb"
 
-    @property
-    def executed_overview(self) -> Path:
-        return self.executed_dir / "overview.ipynb"
+    def executed_cross(self, name: str) -> Path:
+        return self.executed_dir / f"{name}.ipynb"
 
     @property
     def logs_dir(self) -> Path:

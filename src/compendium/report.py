@@ -26,7 +26,9 @@ def fmt(value, digits: int = 2, percent: bool = False) -> str:
         return "undefined"
     if percent:
         return f"{100 * float(value):.{max(digits - 2, 0)}f} %"
-    if isinstance(value, int) or (isinstance(value, float) and float(value).is_integer() and digits == 0):
+    if isinstance(value, int) or (
+        isinstance(value, float) and float(value).is_integer() and digits == 0
+    ):
         return f"{int(value):,}".replace(",", "\u202f")
     return f"{float(value):.{digits}f}"
 
@@ -38,8 +40,12 @@ def readable(code) -> str:
     return SETTING_LABELS.get(code, code.replace("_", " ").capitalize())
 
 
-def table(df: pd.DataFrame, labels: Mapping[str, str] | None = None, codes: tuple[str, ...] = (),
-          digits: int = 2):
+def table(
+    df: pd.DataFrame,
+    labels: Mapping[str, str] | None = None,
+    codes: tuple[str, ...] = (),
+    digits: int = 2,
+):
     """``df`` styled for the book: code columns made readable, columns renamed, no index.
 
     Returns
@@ -76,3 +82,72 @@ def glue_values(values: Mapping[str, object], digits: int = 2) -> None:
             raw = None
         glue(name, raw, display=False)
         glue(f"{name}_text", fmt(raw, digits=0 if isinstance(raw, int) else digits), display=False)
+
+
+#: Display names of the columns the notebooks show.
+SUMMARY_LABELS = {
+    "name": "Network",
+    "network_id": "Network",
+    "model": "Model",
+    "n_organizations": "Organizations",
+    "n_ties": "Ties",
+    "density": "Density",
+    "degree_centralization": "Centralization",
+    "hhi": "HHI",
+    "n_in_place": "Strategies in place",
+    "scope": "Scope",
+    "coherence": "Coherence",
+    "leutz_level": "Leutz",
+    "ahgren_axelsson_step": "Ahgren–Axelsson",
+    "n_episodes": "Discharges",
+    "fuh7_rate": "FUH-7",
+    "fuh30_rate": "FUH-30",
+    "readmission30_rate": "Readmitted ≤30 d",
+    "mean_coc": "COC",
+    "mean_upc": "UPC",
+    "mean_story_retold": "Story retold",
+    "contacts_per_person": "Contacts / person",
+    "n_networks": "Networks",
+    "mean_scope": "Mean scope",
+    "mean_coherence": "Mean coherence",
+    "mean_gaps": "Mean gaps",
+}
+
+
+def model_sentence(model_row, n_gaps: int) -> str:
+    """One sentence on a network's model (from ``assign_model``) and its gaps."""
+    if pd.isna(model_row["model"]):
+        return f"This network fits none of the four models — {model_row['reason']}."
+    gap_text = "none is missing" if n_gaps == 0 else f"{n_gaps} are not in place"
+    return (
+        f"The network's setting and resources correspond to model {int(model_row['model'])}; "
+        f"of the strategies that model calls for, {gap_text}."
+    )
+
+
+def effect_sentence(model, notes: list[str], term: str, what: str) -> str:
+    """One sentence on a model's estimate for ``term``, or on why there is none.
+
+    Parameters
+    ----------
+    model : compendium.models.ModelResult or None
+        From :func:`compendium.models.fit_or_reason`.
+    notes : list of str
+        Its reasons or warnings.
+    what : str
+        What the term stands for, in words.
+    """
+    if model is None:
+        return f"The effect of {what} could not be estimated on these data: {notes[0]}."
+    from .models import tidy
+
+    row = tidy(model).set_index("term").loc[term]
+    ratio = "odds_ratio" if model.family == "binomial" else "rate_ratio"
+    text = (
+        f"The {ratio.replace('_', ' ')} for {what} is {fmt(row[ratio])} "
+        f"(95 % CI {fmt(row[f'{ratio}_ci_low'])} to {fmt(row[f'{ratio}_ci_high'])}), "
+        f"from {model.n_obs} people in {model.n_clusters} networks"
+    )
+    if any("unreliable" in n for n in notes):
+        text += "; with so few networks the interval is indicative only"
+    return text + "."

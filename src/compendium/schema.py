@@ -131,7 +131,9 @@ TABLES: tuple[Table, ...] = (
                 "The network's general hospital has a psychiatry department.",
             ),
             Field(
-                "has_psychiatric_hospital", "boolean", "A psychiatric hospital is part of the network."
+                "has_psychiatric_hospital",
+                "boolean",
+                "A psychiatric hospital is part of the network.",
             ),
             _synthetic(),
         ),

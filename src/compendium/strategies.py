@@ -359,15 +359,15 @@ def strategy_gaps(
     catalogue = load_catalogue() if catalogue is None else catalogue
     model_strategies = load_model_strategies() if model_strategies is None else model_strategies
     in_place = _in_place(network_strategies, catalogue)[["network_id", "strategy_code"]]
-    called = assign_model(networks).dropna(subset=["model"])[["network_id", "model"]].merge(
-        model_strategies[["model", "strategy_code"]], on="model"
+    called = (
+        assign_model(networks)
+        .dropna(subset=["model"])[["network_id", "model"]]
+        .merge(model_strategies[["model", "strategy_code"]], on="model")
     )
     gaps = called.merge(in_place, on=["network_id", "strategy_code"], how="left", indicator=True)
     gaps = gaps[gaps["_merge"] == "left_only"].drop(columns="_merge")
     order = {code: i for i, code in enumerate(catalogue["strategy_code"])}
-    gaps = gaps.merge(
-        catalogue[["strategy_code", "label", *_CELL]], on="strategy_code", how="left"
-    )
+    gaps = gaps.merge(catalogue[["strategy_code", "label", *_CELL]], on="strategy_code", how="left")
     network_order = {n: i for i, n in enumerate(networks["network_id"])}
     gaps = gaps.sort_values(
         ["network_id", "strategy_code"],

@@ -29,11 +29,21 @@ in :data:`PLANTED_EFFECTS`):
   model with days at risk as exposure recovers it). Only the first
   readmission is recorded (``readmission_date``). A person's exposure is the
   days from discharge to :data:`STUDY_WINDOW_END` (325 to 730 days); the time
-  at risk for the first readmission ends at that readmission.
+  at risk for the first readmission ends at that readmission. Which networks
+  practise assertive community treatment is fixed by :data:`ACT_ROTATION`, so
+  that it varies within settings and a model adjusted for the setting can
+  estimate its effect.
 * **Continuity of care.** Each person has a usual provider; a contact goes to
   it with probability ``usual_provider_share_case_management`` in networks
   with ``cl_case_management`` in place, ``usual_provider_share_otherwise``
   elsewhere (higher usual-provider continuity, UPC, under case management).
+
+Networks have in place, with probability :data:`CENTRAL_STRATEGY_PROBABILITY`,
+the strategies their model calls for
+(:func:`compendium.strategies.load_model_strategies`), and any other strategy
+with a lower, setting-specific probability. :func:`recover_planted_effects`
+fits the outcome models of :mod:`compendium.models` and sets their estimates
+beside the planted values.
 
 Index hospitalizations are admitted during :data:`STUDY_YEAR`; ambulatory
 contacts are recorded over the :data:`FOLLOW_UP_DAYS` days after discharge,
@@ -55,11 +65,11 @@ import pandas as pd
 from .datapackage import write_package
 from .paths import DEFAULT_CODEBOOK
 from .schema import INFORMANT_ROLES, ORGANIZATION_TYPES, TABLES, TABLES_BY_NAME, TIE_KINDS
-from .strategies import load_catalogue
+from .strategies import load_catalogue, load_model_strategies
 
 DEFAULT_SEED = 2004
 #: Bumped whenever a change to this module changes the generated values.
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 PACKAGE_NAME = "compendium-synthetic"
 
 STUDY_NETWORKS = 6
@@ -117,14 +127,21 @@ CASE_MANAGEMENT = "cl_case_management"
 AGE_GROUP_SHARES = {"18-34": 0.30, "35-49": 0.32, "50-64": 0.25, "65+": 0.13}
 SEX_SHARES = {"female": 0.48, "male": 0.52}
 DIAGNOSIS_SHARES = {
-    "psychotic": 0.40, "bipolar": 0.22, "major_depressive": 0.28, "other_serious": 0.10,
+    "psychotic": 0.40,
+    "bipolar": 0.22,
+    "major_depressive": 0.28,
+    "other_serious": 0.10,
 }
 
 
 # -- the four models (domain.md §4) ------------------------------------------
 @dataclass(frozen=True)
 class Model:
-    """A model of integration: its setting, resources and central strategies."""
+    """A model of integration: its setting and resources.
+
+    The strategies a model calls for live in ``resources/model_strategies.csv``
+    (:func:`compendium.strategies.load_model_strategies`), not here.
+    """
 
     number: int
     setting: str
@@ -133,48 +150,13 @@ class Model:
     general_hospital: float  # probability that the network has a general hospital
     psychiatry_department: bool
     psychiatric_hospital: bool
-    central_strategies: tuple[str, ...]
 
 
-_RURAL_COMMON = (
-    "fa_regional_local_planning",
-    "fa_regional_coordinating_committee",
-    "fa_interorganizational_protocols",
-    "cl_pharmacy_protocols",
-)
-_URBAN_COMMON = (
-    "fa_local_coordination_committee",
-    "cl_tactical_subcommittees",
-    "fa_common_needs_assessment_grid",
-    "fa_confidentiality_agreements",
-    "fa_resource_directory",
-    "fa_financial_integration_by_sector",
-    "fa_interorganizational_protocols",
-    "cl_liaison_officers",
-    "cl_individualized_service_plans",
-    "cl_case_management",
-    "cl_assertive_community_treatment",
-    "cl_continuing_education",
-    "cl_clinical_coaching",
-    "cl_staff_exchanges",
-    "ph_shared_care",
-)
 MODELS: dict[int, Model] = {
-    1: Model(
-        1, "rural", "rural", (20_000, 35_000), 0.0, False, False,
-        _RURAL_COMMON + ("fa_local_coordination_committee", "cl_joint_follow_up",
-                         "cl_community_follow_up"),
-    ),
-    2: Model(
-        2, "rural", "rural", (30_000, 60_000), 1.0, False, False,
-        _RURAL_COMMON + ("cl_mobile_mental_health_team", "cl_liaison_officers", "fa_merger",
-                         "ph_visiting_psychiatrist", "ph_shared_care"),
-    ),
-    3: Model(3, "urban_semi_urban", "urban", (70_000, 150_000), 1.0, True, False, _URBAN_COMMON),
-    4: Model(
-        4, "metropolitan", "metro", (150_000, 200_000), 0.5, True, True,
-        _URBAN_COMMON + ("fa_intermediary_structure",),
-    ),
+    1: Model(1, "rural", "rural", (20_000, 35_000), 0.0, False, False),
+    2: Model(2, "rural", "rural", (30_000, 60_000), 1.0, False, False),
+    3: Model(3, "urban_semi_urban", "urban", (70_000, 150_000), 1.0, True, False),
+    4: Model(4, "metropolitan", "metro", (150_000, 200_000), 0.5, True, True),
 }
 #: The source study's six networks under pseudonyms: (network_id, name, model).
 DEFAULT_NETWORKS = (
@@ -187,11 +169,29 @@ DEFAULT_NETWORKS = (
 )
 _SLUG_LABELS = {"rural": "Rural", "urban": "Urban", "metro": "Metropolitan"}
 
-#: P(in place) of a strategy central to the network's model, and of any other.
+#: P(in place) of a strategy the network's model calls for, and of any other.
 CENTRAL_STRATEGY_PROBABILITY = 0.85
 OTHER_STRATEGY_PROBABILITY = {"rural": 0.12, "urban_semi_urban": 0.30, "metropolitan": 0.35}
 #: The intermediary structure is what sets model 4 apart, so only it has one.
 MODEL_4_ONLY = ("fa_intermediary_structure",)
+#: (model, strategy) -> P(in place) for strategies the source cases had beyond their model:
+#: the model 2 case had merged its hospital and CLSC (domain.md §4), a merger the model
+#: itself does not call for (see :func:`compendium.strategies.load_model_strategies`).
+CASE_STRATEGY_PROBABILITY: dict[tuple[int, str], float] = {(2, "fa_merger"): 0.85}
+#: Which networks of each model practise assertive community treatment (ACT): the k-th
+#: network of a model (0-based, in layout order) follows entry k modulo the length.
+#: Fixed rather than drawn, so that ACT varies within settings and its planted effect
+#: can be told apart from the setting's. Model 1 has no hospital to run an ACT team;
+#: model 2's general hospital can, but its mobile team usually does the community
+#: follow-up, hence one network in three; models 3 and 4 call for case management or
+#: ACT, and half their networks practise ACT, offset so that each of the study's
+#: settings has a network with ACT and one without.
+ACT_ROTATION: dict[int, tuple[bool, ...]] = {
+    1: (False,),
+    2: (True, False, False),
+    3: (False, True),
+    4: (True, False),
+}
 
 # -- organizations (domain.md §2) --------------------------------------------
 ORGANIZATION_COUNT = {"rural": (6, 12), "urban_semi_urban": (20, 40), "metropolitan": (40, 80)}
@@ -200,14 +200,27 @@ _HOSPITALS = ("general_hospital", "psychiatric_hospital")
 _COMMUNITY_TYPES = tuple(t for t in ORGANIZATION_TYPES if t not in _HOSPITALS)
 #: How the organizations beyond one of each community type split, by setting.
 ORGANIZATION_MIX = {
-    "rural": {"local_community_centre": 0.0, "community_organization": 0.45,
-              "private_medical_clinic": 0.2, "intersectoral_resource": 0.25, "pharmacy": 0.1},
-    "urban_semi_urban": {"local_community_centre": 0.05, "community_organization": 0.45,
-                         "private_medical_clinic": 0.2, "intersectoral_resource": 0.2,
-                         "pharmacy": 0.1},
-    "metropolitan": {"local_community_centre": 0.06, "community_organization": 0.44,
-                     "private_medical_clinic": 0.2, "intersectoral_resource": 0.2,
-                     "pharmacy": 0.1},
+    "rural": {
+        "local_community_centre": 0.0,
+        "community_organization": 0.45,
+        "private_medical_clinic": 0.2,
+        "intersectoral_resource": 0.25,
+        "pharmacy": 0.1,
+    },
+    "urban_semi_urban": {
+        "local_community_centre": 0.05,
+        "community_organization": 0.45,
+        "private_medical_clinic": 0.2,
+        "intersectoral_resource": 0.2,
+        "pharmacy": 0.1,
+    },
+    "metropolitan": {
+        "local_community_centre": 0.06,
+        "community_organization": 0.44,
+        "private_medical_clinic": 0.2,
+        "intersectoral_resource": 0.2,
+        "pharmacy": 0.1,
+    },
 }
 ORGANIZATION_ABBREVIATIONS = {
     "local_community_centre": "clsc",
@@ -238,15 +251,26 @@ TIE_VOLUME = {"rural": 12.0, "urban_semi_urban": 6.0, "metropolitan": 5.0}
 CENTRALITY_WEIGHT = {
     "rural": {"local_community_centre": 1.2, "general_hospital": 1.2},
     "urban_semi_urban": {"local_community_centre": 3.0, "general_hospital": 7.0},
-    "metropolitan": {"local_community_centre": 3.0, "general_hospital": 8.0,
-                     "psychiatric_hospital": 20.0},
+    "metropolitan": {
+        "local_community_centre": 3.0,
+        "general_hospital": 8.0,
+        "psychiatric_hospital": 20.0,
+    },
 }
 TIE_KIND_SHARES = {
     "rural": {"referral": 0.35, "agreement": 0.15, "shared_staff": 0.20, "joint_follow_up": 0.30},
-    "urban_semi_urban": {"referral": 0.50, "agreement": 0.25, "shared_staff": 0.10,
-                         "joint_follow_up": 0.15},
-    "metropolitan": {"referral": 0.55, "agreement": 0.25, "shared_staff": 0.08,
-                     "joint_follow_up": 0.12},
+    "urban_semi_urban": {
+        "referral": 0.50,
+        "agreement": 0.25,
+        "shared_staff": 0.10,
+        "joint_follow_up": 0.15,
+    },
+    "metropolitan": {
+        "referral": 0.55,
+        "agreement": 0.25,
+        "shared_staff": 0.08,
+        "joint_follow_up": 0.12,
+    },
 }
 #: Chance that a tied pair also has each other kind of relationship.
 EXTRA_TIE_KIND = 0.15
@@ -256,29 +280,58 @@ TIE_KIND_VOLUME = {"referral": 1.0, "agreement": 0.3, "shared_staff": 0.2, "join
 # -- informants and coding (domain.md §5, §6) --------------------------------
 #: Where staff informants work: hospitals and CLSCs employ more of them.
 STAFF_WEIGHT = {
-    "local_community_centre": 4.0, "community_organization": 1.5, "private_medical_clinic": 1.0,
-    "intersectoral_resource": 0.7, "general_hospital": 4.0, "psychiatric_hospital": 6.0,
+    "local_community_centre": 4.0,
+    "community_organization": 1.5,
+    "private_medical_clinic": 1.0,
+    "intersectoral_resource": 0.7,
+    "general_hospital": 4.0,
+    "psychiatric_hospital": 6.0,
     "pharmacy": 0.3,
 }
 SEGMENTS_PER_INFORMANT = (8, 12)
 #: Share of segments per code category: consensus and facilitators in rural
 #: networks, obstacles and conflict in metropolitan ones (domain.md §5).
 CATEGORY_PROPENSITY = {
-    "rural": {"facilitator": 0.32, "obstacle": 0.12, "consensus": 0.12, "conflict": 0.03,
-              "strategy": 0.41},
-    "urban_semi_urban": {"facilitator": 0.24, "obstacle": 0.22, "consensus": 0.07,
-                         "conflict": 0.07, "strategy": 0.40},
-    "metropolitan": {"facilitator": 0.17, "obstacle": 0.30, "consensus": 0.04, "conflict": 0.11,
-                     "strategy": 0.38},
+    "rural": {
+        "facilitator": 0.32,
+        "obstacle": 0.12,
+        "consensus": 0.12,
+        "conflict": 0.03,
+        "strategy": 0.41,
+    },
+    "urban_semi_urban": {
+        "facilitator": 0.24,
+        "obstacle": 0.22,
+        "consensus": 0.07,
+        "conflict": 0.07,
+        "strategy": 0.40,
+    },
+    "metropolitan": {
+        "facilitator": 0.17,
+        "obstacle": 0.30,
+        "consensus": 0.04,
+        "conflict": 0.11,
+        "strategy": 0.38,
+    },
 }
 #: Codes said more (> 1) or less (< 1) often than their category's others, by setting.
 CODE_EMPHASIS = {
-    "rural": {"fac_scarcity_forces_cooperation": 4.0, "fac_interest_in_collaborating": 1.5,
-              "obs_scarce_community_resources": 2.5},
-    "urban_semi_urban": {"fac_boundary_spanners": 1.5, "obs_unclear_committee_mandate": 1.5,
-                         "fac_scarcity_forces_cooperation": 0.5},
-    "metropolitan": {"obs_psychiatry_community_history": 3.0, "obs_global_budgeting": 2.0,
-                     "obs_resistance_to_change": 1.5, "fac_scarcity_forces_cooperation": 0.2},
+    "rural": {
+        "fac_scarcity_forces_cooperation": 4.0,
+        "fac_interest_in_collaborating": 1.5,
+        "obs_scarce_community_resources": 2.5,
+    },
+    "urban_semi_urban": {
+        "fac_boundary_spanners": 1.5,
+        "obs_unclear_committee_mandate": 1.5,
+        "fac_scarcity_forces_cooperation": 0.5,
+    },
+    "metropolitan": {
+        "obs_psychiatry_community_history": 3.0,
+        "obs_global_budgeting": 2.0,
+        "obs_resistance_to_change": 1.5,
+        "fac_scarcity_forces_cooperation": 0.2,
+    },
 }
 #: Weight of a strategy code when the strategy is not in place (informants mention lacks).
 ABSENT_STRATEGY_WEIGHT = 0.08
@@ -291,15 +344,27 @@ LATE_FOLLOW_UP_MEAN_DAYS = 25.0
 EXTRA_CONTACTS_MEAN = 8.0
 #: Who provides ambulatory mental-health contacts (0: nobody of that type).
 PROVIDER_WEIGHT = {
-    "local_community_centre": 3.0, "community_organization": 1.0, "private_medical_clinic": 1.5,
-    "intersectoral_resource": 0.0, "general_hospital": 3.0, "psychiatric_hospital": 4.0,
+    "local_community_centre": 3.0,
+    "community_organization": 1.0,
+    "private_medical_clinic": 1.5,
+    "intersectoral_resource": 0.0,
+    "general_hospital": 3.0,
+    "psychiatric_hospital": 4.0,
     "pharmacy": 0.0,
 }
 #: Outpatient weight of a general hospital without a psychiatry department.
 GENERAL_HOSPITAL_WITHOUT_PSYCHIATRY_WEIGHT = 1.5
 
-_STAGES = ("networks", "organizations", "ties", "strategies", "informants", "segments",
-           "episodes", "contacts")
+_STAGES = (
+    "networks",
+    "organizations",
+    "ties",
+    "strategies",
+    "informants",
+    "segments",
+    "episodes",
+    "contacts",
+)
 
 
 # -- small helpers -------------------------------------------------------------
@@ -599,48 +664,105 @@ def _connect_components(net_idx, weight, first, second):
 
 
 # -- strategies ----------------------------------------------------------------
-def _strategy_probabilities(nets: pd.DataFrame, codes: list[str]) -> np.ndarray:
-    """P(in place) for every network x strategy, from the network's model."""
+def called_strategies() -> dict[int, frozenset[str]]:
+    """The strategies each model calls for, from :func:`strategies.load_model_strategies`.
+
+    Returns
+    -------
+    dict of int to frozenset of str
+        Model number (1-4) -> strategy codes.
+    """
+    called = load_model_strategies()
+    return {
+        int(model): frozenset(group["strategy_code"])
+        for model, group in called.groupby("model", sort=True)
+    }
+
+
+def act_in_place(models: np.ndarray) -> np.ndarray:
+    """Whether each network practises assertive community treatment (no randomness).
+
+    Parameters
+    ----------
+    models : array of int
+        Model of each network, in layout order.
+
+    Returns
+    -------
+    ndarray of bool
+        :data:`ACT_ROTATION` applied to each network's rank within its model.
+    """
+    models = np.asarray(models, dtype=np.int64)
+    rank = pd.Series(models).groupby(models).cumcount().to_numpy()
+    return np.array(
+        [ACT_ROTATION[m][k % len(ACT_ROTATION[m])] for m, k in zip(models, rank, strict=True)],
+        dtype=bool,
+    )
+
+
+def _strategy_probabilities(
+    nets: pd.DataFrame, codes: list[str], called: dict[int, frozenset[str]]
+) -> np.ndarray:
+    """P(in place) for every network x strategy, from the network's model.
+
+    Assertive community treatment gets probability 1 or 0 from :func:`act_in_place`.
+    """
     prob = np.empty((len(nets), len(codes)))
     for i, (model, setting) in enumerate(zip(nets["model"], nets["setting"], strict=True)):
-        central = set(MODELS[model].central_strategies)
+        central = called.get(int(model), frozenset())
         prob[i] = [
             CENTRAL_STRATEGY_PROBABILITY if c in central else OTHER_STRATEGY_PROBABILITY[setting]
             for c in codes
         ]
+        for (case_model, c), p in CASE_STRATEGY_PROBABILITY.items():
+            if case_model == model and c in codes:
+                prob[i, codes.index(c)] = p
         for c in MODEL_4_ONLY:
             if c in codes:
                 prob[i, codes.index(c)] = 1.0 if model == 4 else 0.0
+    if READMISSION_STRATEGY in codes:
+        prob[:, codes.index(READMISSION_STRATEGY)] = act_in_place(nets["model"].to_numpy())
     return prob
 
 
-def _ensure_contrast(in_place: np.ndarray, prob: np.ndarray, cols: list[int]) -> None:
-    """Make sure some networks have all of ``cols`` in place and some do not.
+def _ensure_contrast(
+    in_place: np.ndarray, prob: np.ndarray, cols: list[int], settings: np.ndarray
+) -> None:
+    """Make sure that, within some setting, networks differ in having all of ``cols``.
 
-    A planted effect of those strategies needs both kinds of network. When the
-    draw put every network on one side, the most likely network gets them all,
-    or the least likely one loses its least likely strategy.
+    The outcome models adjust for the setting, so a planted effect of those
+    strategies can be estimated only where it varies within a setting. When the
+    draw made it a function of the setting, the network (in a setting with two or
+    more networks) whose flip was likeliest flips: it gets them all, or loses its
+    least likely one.
     """
-    if len(in_place) < 2:
-        return
+    settings = np.asarray(settings, dtype=object)
     has_all = in_place[:, cols].all(axis=1)
+    shared = pd.Series(settings).duplicated(keep=False).to_numpy()
+    if not shared.any():
+        return
+    if pd.Series(has_all[shared]).groupby(settings[shared]).nunique().max() > 1:
+        return
     likelihood = prob[:, cols].prod(axis=1)
-    if not has_all.any():
-        in_place[int(np.argmax(likelihood)), cols] = True
-    elif has_all.all():
-        k = int(np.argmin(likelihood))
+    flip = np.where(has_all, 1.0 - likelihood, likelihood)
+    k = int(np.flatnonzero(shared)[np.argmax(flip[shared])])
+    if has_all[k]:
         in_place[k, cols[int(np.argmin(prob[k, cols]))]] = False
+    else:
+        in_place[k, cols] = True
 
 
-def _network_strategies(nets: pd.DataFrame, catalogue: pd.DataFrame, rng):
+def _network_strategies(
+    nets: pd.DataFrame, catalogue: pd.DataFrame, called: dict[int, frozenset[str]], rng
+):
     """The network_strategies table and the network x strategy in-place matrix."""
     codes = catalogue["strategy_code"].tolist()
-    prob = _strategy_probabilities(nets, codes)
+    prob = _strategy_probabilities(nets, codes, called)
+    # ACT's fixed 0/1 probabilities still use up their draws, so no other draw moves
     in_place = rng.random(prob.shape) < prob
     since = rng.integers(STRATEGY_YEARS[0], STRATEGY_YEARS[1] + 1, size=prob.shape)
     col = {c: i for i, c in enumerate(codes)}
-    _ensure_contrast(in_place, prob, [col[c] for c in FUH7_STRATEGIES])
-    _ensure_contrast(in_place, prob, [col[READMISSION_STRATEGY]])
+    _ensure_contrast(in_place, prob, [col[c] for c in FUH7_STRATEGIES], nets["setting"].to_numpy())
     flat_in_place = in_place.ravel()
     table = _typed_table(
         "network_strategies",
@@ -866,7 +988,7 @@ def _people(nets: pd.DataFrame, in_place: pd.DataFrame, rng) -> pd.DataFrame:
             "diagnosis_group": _draw_category(rng, DIAGNOSIS_SHARES, n),
         }
     )
-    year_days = (np.datetime64(f"{STUDY_YEAR + 1}-01-01") - np.datetime64(f"{STUDY_YEAR}-01-01"))
+    year_days = np.datetime64(f"{STUDY_YEAR + 1}-01-01") - np.datetime64(f"{STUDY_YEAR}-01-01")
     admission = rng.integers(0, year_days.astype(int), size=n)
     stay = np.clip(np.rint(rng.lognormal(np.log(14.0), 0.55, size=n)), *LENGTH_OF_STAY_DAYS)
     discharge = admission + stay.astype(np.int64)
@@ -1009,7 +1131,9 @@ def generate(seed: int = DEFAULT_SEED, n_networks: int = STUDY_NETWORKS) -> dict
     nets = _networks(network_layout(int(n_networks)), rngs["networks"])
     orgs = _organizations(nets, rngs["organizations"])
     ties = _ties(nets, orgs, rngs["ties"])
-    strategies, in_place = _network_strategies(nets, catalogue, rngs["strategies"])
+    strategies, in_place = _network_strategies(
+        nets, catalogue, called_strategies(), rngs["strategies"]
+    )
     informants = _informants(nets, orgs, rngs["informants"])
     book = codebook(catalogue)
     segments = _coded_segments(nets, informants, book, in_place, rngs["segments"])
@@ -1033,6 +1157,84 @@ def generate(seed: int = DEFAULT_SEED, n_networks: int = STUDY_NETWORKS) -> dict
         "service_contacts": service_contacts,
     }
     return {t.name: tables[t.name] for t in TABLES}
+
+
+#: Flag names the outcome models get for the planted strategies.
+FUH7_FLAG = "case_management_and_liaison"
+READMISSION_FLAG = "act"
+
+
+def recover_planted_effects(tables: dict[str, pd.DataFrame], level: float = 0.95) -> pd.DataFrame:
+    """Estimate the two planted network effects and set them beside their true values.
+
+    Fits :func:`compendium.models.fuh7_model` (logistic, exposure: both
+    :data:`FUH7_STRATEGIES` in place) and :func:`compendium.models.readmission_model`
+    (30-day Poisson with days at risk, exposure: :data:`READMISSION_STRATEGY` in
+    place), each with the default person and setting covariates and standard
+    errors clustered by network.
+
+    Parameters
+    ----------
+    tables : dict of DataFrame
+        A data package from :func:`generate`.
+    level : float
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    DataFrame
+        One row per effect: ``effect`` (key of :data:`PLANTED_EFFECTS`),
+        ``term``, ``true_value``, ``estimate``, ``std_error``, ``ci_low``,
+        ``ci_high`` (all on the link scale: log-odds, log rate ratio) and
+        ``covered`` (the interval holds the true value).
+
+    Raises
+    ------
+    ValueError
+        From the models, when an exposure does not vary or is confounded with
+        the setting.
+    """
+    # imported here so that writing a package does not load statsmodels
+    from . import models
+
+    fuh7 = models.fuh7_model(
+        models.person_level_frame(tables, flags={FUH7_FLAG: FUH7_STRATEGIES}),
+        predictors=(FUH7_FLAG,),
+    )
+    readmission = models.readmission_model(
+        models.person_readmission_frame(tables, flags={READMISSION_FLAG: (READMISSION_STRATEGY,)}),
+        predictors=(READMISSION_FLAG,),
+    )
+    rows = []
+    for effect, fit, term, true_value in (
+        (
+            "fuh7_case_management_and_liaison_officers",
+            fuh7,
+            FUH7_FLAG,
+            PLANTED_EFFECTS["fuh7_case_management_and_liaison_officers"],
+        ),
+        (
+            "readmission_rate_ratio_assertive_community_treatment",
+            readmission,
+            READMISSION_FLAG,
+            # planted as a rate ratio; the model estimates its logarithm
+            float(np.log(PLANTED_EFFECTS["readmission_rate_ratio_assertive_community_treatment"])),
+        ),
+    ):
+        row = models.tidy(fit, level=level).set_index("term").loc[term]
+        rows.append(
+            {
+                "effect": effect,
+                "term": term,
+                "true_value": true_value,
+                "estimate": float(row["estimate"]),
+                "std_error": float(row["std_error"]),
+                "ci_low": float(row["ci_low"]),
+                "ci_high": float(row["ci_high"]),
+                "covered": bool(row["ci_low"] <= true_value <= row["ci_high"]),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def describe(seed: int = DEFAULT_SEED, n_networks: int = STUDY_NETWORKS) -> tuple[str, str]:

@@ -17,7 +17,7 @@ rule book:
     input:
         notebooks=[PATHS.executed_network(n) for n in sorted(PLAN.networks)]
         + [PATHS.executed_setting(s) for s in PLAN.settings]
-        + [PATHS.executed_overview],
+        + [PATHS.executed_cross(n) for n in CROSS_NETWORK],
         narrative=NARRATIVE,
         package=PACKAGE_SOURCE,
     output:

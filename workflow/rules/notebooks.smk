@@ -1,25 +1,25 @@
-# Notebooks: one papermill run per network, per setting, and the cross-network overview.
+# Notebooks: one papermill run per network, one per setting, one per cross-network notebook.
 # Each run declares what it reads: the notebook template, the package source, the kernel,
 # and the data slices of the networks it covers.
-import json
+from compendium.paths import CROSS_NETWORK, PER_NETWORK, PER_SETTING
 
 
 def network_inputs(network_ids):
     return [str(p) for n in network_ids for p in slice_files(PATHS, n)]
 
 
-def run_cmd(kind):
+def run_cmd(kind, target):
     # Papermill runs in its own process for every notebook (it is not thread-safe).
     return (
-        f'"{PYTHON}" -m compendium run-notebook {kind} '
-        f"--root {PATHS.root} --data {PATHS.data_dir} --build {PATHS.build_dir} "
-        f"--html {PATHS.html_dir} "
+        f'"{PYTHON}" -m compendium run-notebook {kind} {target} '
+        f'--root "{PATHS.root}" --data "{PATHS.data_dir}" --build "{PATHS.build_dir}" '
+        f'--html "{PATHS.html_dir}" --out "{{output}}" --log "{{log}}"'
     )
 
 
 rule network_profile:
     input:
-        notebook=PATHS.notebook("network"),
+        notebook=PATHS.notebook(PER_NETWORK),
         package=PACKAGE_SOURCE,
         kernel=PATHS.kernel_sentinel,
         data=lambda w: network_inputs([w.network_id]),
@@ -28,12 +28,12 @@ rule network_profile:
     log:
         PATHS.logs_dir / "networks" / "{network_id}.log",
     shell:
-        run_cmd("network") + "{wildcards.network_id} --out {output} --log {log}"
+        run_cmd("network", "{wildcards.network_id}")
 
 
 rule setting_comparison:
     input:
-        notebook=PATHS.notebook("setting"),
+        notebook=PATHS.notebook(PER_SETTING),
         package=PACKAGE_SOURCE,
         kernel=PATHS.kernel_sentinel,
         data=lambda w: network_inputs(PLAN.settings[w.setting]),
@@ -42,18 +42,18 @@ rule setting_comparison:
     log:
         PATHS.logs_dir / "settings" / "{setting}.log",
     shell:
-        run_cmd("setting") + "{wildcards.setting} --out {output} --log {log}"
+        run_cmd("setting", "{wildcards.setting}")
 
 
-rule overview:
+rule cross_network:
     input:
-        notebook=PATHS.notebook("overview"),
+        notebook=lambda w: PATHS.notebook(w.name),
         package=PACKAGE_SOURCE,
         kernel=PATHS.kernel_sentinel,
-        data=network_inputs(sorted(PLAN.networks)),
+        data=lambda w: network_inputs(sorted(PLAN.networks)) if CROSS_NETWORK[w.name] else [],
     output:
-        PATHS.executed_overview,
+        PATHS.executed_dir / "{name}.ipynb",
     log:
-        PATHS.logs_dir / "overview.log",
+        PATHS.logs_dir / "{name}.log",
     shell:
-        run_cmd("overview") + "all --out {output} --log {log}"
+        run_cmd("cross", "{wildcards.name}")

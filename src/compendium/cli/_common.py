@@ -24,7 +24,9 @@ def add_internal_paths(parser: argparse.ArgumentParser) -> None:
 
 
 def internal_paths(args: argparse.Namespace) -> ProjectPaths:
-    return ProjectPaths(root=args.root, data_dir=args.data, build_dir=args.build, html_dir=args.html)
+    return ProjectPaths(
+        root=args.root, data_dir=args.data, build_dir=args.build, html_dir=args.html
+    )
 
 
 def user_paths(args: argparse.Namespace) -> ProjectPaths:

@@ -12,11 +12,16 @@ def add_arguments(parser):
     add_data_option(parser)
     parser.add_argument("--cores", type=int, default=2, help="notebooks run at once (default 2)")
     parser.add_argument(
-        "--network", nargs="+", metavar="ID", default=None,
+        "--network",
+        nargs="+",
+        metavar="ID",
+        default=None,
         help="run only these networks' notebooks (the book is not rebuilt)",
     )
     parser.add_argument("--dry-run", action="store_true", help="list what would run, run nothing")
-    parser.add_argument("--force", action="store_true", help="re-run everything, even what is up to date")
+    parser.add_argument(
+        "--force", action="store_true", help="re-run everything, even what is up to date"
+    )
 
 
 class Progress:
@@ -36,7 +41,11 @@ class Progress:
         elapsed = time.monotonic() - self.t0
         total = "?" if self.total is None else self.total
         running = ", ".join(self.running) or "-"
-        print(f"[{self.done}/{total} done, {elapsed:5.1f}s] {text}  | running: {running}", file=self.stream, flush=True)
+        print(
+            f"[{self.done}/{total} done, {elapsed:5.1f}s] {text}  | running: {running}",
+            file=self.stream,
+            flush=True,
+        )
 
     def __call__(self, event) -> None:
         if event.kind == "planned" and self.total is None:
@@ -76,18 +85,29 @@ def run(args) -> int:
         except DataPackageError as err:
             for p in err.problems:
                 print(p, file=sys.stderr)
-            print(f"{len(err.problems)} problem(s) in {paths.data_dir}; nothing was built", file=sys.stderr)
+            print(
+                f"{len(err.problems)} problem(s) in {paths.data_dir}; nothing was built",
+                file=sys.stderr,
+            )
             return 1
         targets = None
         if args.network:
             unknown = sorted(set(args.network) - set(plan.networks))
             if unknown:
-                print(f"unknown network(s): {', '.join(unknown)}; known: {', '.join(sorted(plan.networks))}",
-                      file=sys.stderr)
+                print(
+                    f"unknown network(s): {', '.join(unknown)}; known: {', '.join(sorted(plan.networks))}",
+                    file=sys.stderr,
+                )
                 return 2
             targets = [str(paths.executed_network(n)) for n in args.network]
-        kind = "synthetic" if plan.synthetic else "NON-SYNTHETIC (not for release before disclosure review)"
-        print(f"data: {paths.data_dir} ({len(plan.networks)} networks, {kind}, hash {plan.data_hash})")
+        kind = (
+            "synthetic"
+            if plan.synthetic
+            else "NON-SYNTHETIC (not for release before disclosure review)"
+        )
+        print(
+            f"data: {paths.data_dir} ({len(plan.networks)} networks, {kind}, hash {plan.data_hash})"
+        )
         cmd = snakemake_command(paths, args.cores, targets, dry_run=args.dry_run, force=args.force)
         log_path = paths.logs_dir / f"snakemake-{time.strftime('%Y%m%dT%H%M%S')}.log"
         progress = Progress()
@@ -105,15 +125,22 @@ def run(args) -> int:
         for text in progress.failures:
             print(text, file=sys.stderr)
         if not progress.failures:
-            print(f"the workflow failed ({', '.join(progress.failed_rules) or 'see log'})", file=sys.stderr)
+            print(
+                f"the workflow failed ({', '.join(progress.failed_rules) or 'see log'})",
+                file=sys.stderr,
+            )
         print(f"build FAILED after {elapsed:.0f}s; workflow log: {log_path}", file=sys.stderr)
         if (paths.html_dir / "index.html").exists():
-            print(f"the last good book is unchanged: {paths.html_dir / 'index.html'}", file=sys.stderr)
+            print(
+                f"the last good book is unchanged: {paths.html_dir / 'index.html'}", file=sys.stderr
+            )
         return 1
     if progress.up_to_date:
         print("everything is up to date; nothing ran")
     if targets:
-        print(f"ran {progress.done} job(s) in {elapsed:.0f}s; executed notebooks in {paths.executed_dir}")
+        print(
+            f"ran {progress.done} job(s) in {elapsed:.0f}s; executed notebooks in {paths.executed_dir}"
+        )
     else:
         print(f"built in {elapsed:.0f}s; the book: {paths.html_dir / 'index.html'}")
     return 0

@@ -8,9 +8,15 @@ from pathlib import Path
 def add_arguments(parser):
     from compendium.synth import DEFAULT_SEED
 
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
-    parser.add_argument("--networks", type=int, default=6, help="number of networks (default 6, as the study)")
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default: the repository's data/)")
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+    )
+    parser.add_argument(
+        "--networks", type=int, default=6, help="number of networks (default 6, as the study)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="output folder (default: the repository's data/)"
+    )
 
 
 def run(args) -> int:

@@ -8,7 +8,10 @@ from pathlib import Path
 
 def add_arguments(parser):
     parser.add_argument(
-        "data_dir", nargs="?", type=Path, help="data package folder (default: the repository's data/)"
+        "data_dir",
+        nargs="?",
+        type=Path,
+        help="data package folder (default: the repository's data/)",
     )
 
 
