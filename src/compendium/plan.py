@@ -71,11 +71,12 @@ class Plan:
 BUILD_MACHINERY = {"cli", "__main__.py", "book.py", "orchestrate.py", "plan.py"}
 
 
-def package_source_files(paths: ProjectPaths) -> list[Path]:
-    """Source files of the package that a notebook's results depend on.
+def package_source_files(paths: ProjectPaths, machinery: bool = False) -> list[Path]:
+    """Source files of the package that a result depends on.
 
-    Everything but :data:`BUILD_MACHINERY`: editing how the book is assembled
-    must not re-execute every notebook.
+    Notebooks depend on everything but :data:`BUILD_MACHINERY` (editing how the
+    book is assembled must not re-execute every notebook); the book depends on
+    everything (``machinery=True``).
     """
     src = paths.package_source
     return sorted(
@@ -84,7 +85,7 @@ def package_source_files(paths: ProjectPaths) -> list[Path]:
         if p.is_file()
         and p.suffix in {".py", ".csv", ".yaml"}
         and "__pycache__" not in p.parts
-        and p.relative_to(src).parts[0] not in BUILD_MACHINERY
+        and (machinery or p.relative_to(src).parts[0] not in BUILD_MACHINERY)
     )
 
 

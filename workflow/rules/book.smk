@@ -19,7 +19,7 @@ rule book:
         + [PATHS.executed_setting(s) for s in PLAN.settings]
         + [PATHS.executed_cross(n) for n in CROSS_NETWORK],
         narrative=NARRATIVE,
-        package=PACKAGE_SOURCE,
+        package=[str(p) for p in package_source_files(PATHS, machinery=True)],
     output:
         BOOK_SENTINEL,
     log:
