@@ -161,8 +161,13 @@ def test_editing_one_network_reruns_exactly_its_runs(project, first_build):
         "book",
         "all",
     }
-    text = page_text(paths_of(project).html_dir / "networks" / f"{network_id}.html")
+    html_dir = paths_of(project).html_dir
+    text = page_text(html_dir / "networks" / f"{network_id}.html")
     assert report.fmt(int(nets.loc[1, "population"]) + 1000, digits=0) in text
+    # the "What changed" page shows the edit, value before -> after
+    changed = page_text(html_dir / "what_changed.html")
+    before, after = nets.loc[1, "population"], str(int(nets.loc[1, "population"]) + 1000)
+    assert f"population {before} {after}" in changed
 
 
 def test_failing_notebook_keeps_the_last_good_book(project, first_build):

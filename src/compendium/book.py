@@ -20,8 +20,19 @@ import yaml
 
 from . import schema
 from .fsutil import write_if_changed
+from .dictionary import dictionary_markdown
+from .execute import git_commit
 from .paths import CROSS_NETWORK, ProjectPaths
 from .plan import Plan
+from .results import (
+    RECORD_FILE,
+    glued_values,
+    load_record,
+    provenance_markdown,
+    record,
+    save_record,
+    what_changed_markdown,
+)
 
 #: Chapters in reading order, by part; a chapter is listed only if its file exists.
 FRONT = ["methods", "models"]
@@ -75,7 +86,14 @@ def _title_cell(nb, title: str | None, subtitle: str) -> None:
     first.source = f"{'# ' + title if title else heading}\n\n*{subtitle}*\n{rest}"
 
 
-def stage_notebook(src: Path, dest: Path, title: str | None, subtitle: str) -> bool:
+def stage_notebook(src: Path, dest: Path, title: str | None, subtitle: str) -> tuple[bool, dict]:
+    """Copy an executed notebook into the book: title, hidden parameters, provenance.
+
+    Returns
+    -------
+    (bool, dict)
+        Whether the staged file changed, and the notebook's glued values.
+    """
     import nbformat
 
     nb = nbformat.read(src, as_version=4)
@@ -86,12 +104,19 @@ def stage_notebook(src: Path, dest: Path, title: str | None, subtitle: str) -> b
             cell.metadata["tags"] = [*tags, "remove-cell"]
         elif "injected-parameters" in tags:
             cell.metadata["tags"] = [*tags, "hide-cell"]
-    return write_if_changed(dest, nbformat.writes(nb))
+    nb.cells.append(nbformat.v4.new_markdown_cell(provenance_markdown(nb.metadata)))
+    return write_if_changed(dest, nbformat.writes(nb)), glued_values(nb)
 
 
 def assemble(paths: ProjectPaths, plan: Plan) -> list[Path]:
-    """Copy narrative and executed notebooks into the staging tree; return what changed."""
-    stage = paths.book_stage
+    """Copy narrative and executed notebooks into the staging tree.
+
+    Returns
+    -------
+    (list of Path, dict)
+        The staged files that changed, and this build's record of computed results.
+    """
+    stage_dir = paths.book_stage
     changed: list[Path] = []
     wanted: set[Path] = set()
     for src in sorted(paths.book_dir.rglob("*")):
@@ -100,7 +125,7 @@ def assemble(paths: ProjectPaths, plan: Plan) -> list[Path]:
             continue
         if rel.name == "_toc.yml":
             continue  # generated below
-        dest = stage / rel
+        dest = stage_dir / rel
         wanted.add(dest)
         if write_if_changed(dest, src.read_bytes()):
             changed.append(dest)
@@ -110,46 +135,47 @@ def assemble(paths: ProjectPaths, plan: Plan) -> list[Path]:
         if plan.synthetic
         else "NON-SYNTHETIC data: not for release before disclosure review"
     )
-    for network_id, setting in sorted(plan.networks.items()):
-        dest = stage / "networks" / f"{network_id}.ipynb"
+    pages: dict[str, dict[str, str]] = {}
+
+    def stage(src: Path, page: str, title: str | None, subtitle: str) -> None:
+        dest = stage_dir / f"{page}.ipynb"
         wanted.add(dest)
-        if stage_notebook(
-            paths.executed_network(network_id),
-            dest,
-            plan.names[network_id],
-            f"Network {network_id} · {schema.SETTING_LABELS[setting]} setting · {data_note}",
-        ):
+        was_changed, pages[page] = stage_notebook(src, dest, title, subtitle)
+        if was_changed:
             changed.append(dest)
+
+    for network_id, setting in sorted(plan.networks.items()):
+        label = schema.SETTING_LABELS[setting]
+        stage(paths.executed_network(network_id), f"networks/{network_id}", plan.names[network_id],
+              f"Network {network_id} · {label} setting · {data_note}")
     for setting in plan.settings:
         label = schema.SETTING_LABELS[setting]
-        dest = stage / "settings" / f"{setting}.ipynb"
-        wanted.add(dest)
-        subtitle = f"The networks of the {label.lower()} setting compared · {data_note}"
-        if stage_notebook(paths.executed_setting(setting), dest, f"{label} networks", subtitle):
-            changed.append(dest)
+        stage(paths.executed_setting(setting), f"settings/{setting}", f"{label} networks",
+              f"The networks of the {label.lower()} setting compared · {data_note}")
     for name, reads_data in CROSS_NETWORK.items():
-        dest = stage / f"{name}.ipynb"
-        wanted.add(dest)
         subtitle = f"All networks · {data_note}" if reads_data else "Computed from the package's tables"
-        if stage_notebook(paths.executed_cross(name), dest, None, subtitle):
+        stage(paths.executed_cross(name), name, None, subtitle)
+
+    current = record(pages, plan.data_hash, git_commit(paths.root))
+    previous = load_record(paths.build_dir / "results" / RECORD_FILE)
+    for name, text in (
+        ("data_dictionary.md", dictionary_markdown()),
+        ("what_changed.md", what_changed_markdown(previous, current, set(pages))),
+    ):
+        dest = stage_dir / name
+        wanted.add(dest)
+        if write_if_changed(dest, text):
             changed.append(dest)
 
-    from .dictionary import dictionary_markdown
-
-    dictionary = stage / "data_dictionary.md"
-    wanted.add(dictionary)
-    if write_if_changed(dictionary, dictionary_markdown()):
-        changed.append(dictionary)
-
-    toc = stage / "_toc.yml"
+    toc = stage_dir / "_toc.yml"
     wanted.add(toc)
-    if write_if_changed(toc, yaml.safe_dump(table_of_contents(stage, plan), sort_keys=False)):
+    if write_if_changed(toc, yaml.safe_dump(table_of_contents(stage_dir, plan), sort_keys=False)):
         changed.append(toc)
     # A network that left the data must leave the book too.
-    for old in list(stage.rglob("*")):
-        if old.is_file() and "_build" not in old.relative_to(stage).parts and old not in wanted:
+    for old in list(stage_dir.rglob("*")):
+        if old.is_file() and "_build" not in old.relative_to(stage_dir).parts and old not in wanted:
             old.unlink()
-    return changed
+    return changed, current
 
 
 def build_html(paths: ProjectPaths, log_path: Path) -> Path:
@@ -213,6 +239,9 @@ def publish(built_html: Path, html_dir: Path) -> Path:
 
 def build_book(paths: ProjectPaths, plan: Plan) -> Path:
     """Assemble, build and publish; return the published HTML folder."""
-    assemble(paths, plan)
+    _, current = assemble(paths, plan)
     built = build_html(paths, paths.logs_dir / "jupyter-book.log")
-    return publish(built, paths.html_dir)
+    published = publish(built, paths.html_dir)
+    # Only a published build becomes the reference for the next "What changed" page.
+    save_record(paths.build_dir / "results" / RECORD_FILE, current)
+    return published

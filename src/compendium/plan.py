@@ -68,7 +68,9 @@ class Plan:
 
 
 #: Modules that run the build but never enter a notebook's results.
-BUILD_MACHINERY = {"cli", "__main__.py", "book.py", "orchestrate.py", "plan.py"}
+BUILD_MACHINERY = {
+    "cli", "__main__.py", "book.py", "orchestrate.py", "plan.py", "results.py", "dictionary.py",
+}
 
 
 def package_source_files(paths: ProjectPaths, machinery: bool = False) -> list[Path]:

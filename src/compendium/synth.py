@@ -177,7 +177,9 @@ MODEL_4_ONLY = ("fa_intermediary_structure",)
 #: (model, strategy) -> P(in place) for strategies the source cases had beyond their model:
 #: the model 2 case had merged its hospital and CLSC (domain.md §4), a merger the model
 #: itself does not call for (see :func:`compendium.strategies.load_model_strategies`).
-CASE_STRATEGY_PROBABILITY: dict[tuple[int, str], float] = {(2, "fa_merger"): 0.85}
+CASE_STRATEGY_PROBABILITY: dict[tuple[int, str], float] = {
+    (2, "fa_merger"): CENTRAL_STRATEGY_PROBABILITY
+}
 #: Which networks of each model practise assertive community treatment (ACT): the k-th
 #: network of a model (0-based, in layout order) follows entry k modulo the length.
 #: Fixed rather than drawn, so that ACT varies within settings and its planted effect
@@ -1159,11 +1161,6 @@ def generate(seed: int = DEFAULT_SEED, n_networks: int = STUDY_NETWORKS) -> dict
     return {t.name: tables[t.name] for t in TABLES}
 
 
-#: Flag names the outcome models get for the planted strategies.
-FUH7_FLAG = "case_management_and_liaison"
-READMISSION_FLAG = "act"
-
-
 def recover_planted_effects(tables: dict[str, pd.DataFrame], level: float = 0.95) -> pd.DataFrame:
     """Estimate the two planted network effects and set them beside their true values.
 
@@ -1197,26 +1194,27 @@ def recover_planted_effects(tables: dict[str, pd.DataFrame], level: float = 0.95
     # imported here so that writing a package does not load statsmodels
     from . import models
 
+    fuh7_flag, act_flag = models.EXPOSURE, "act"
     fuh7 = models.fuh7_model(
-        models.person_level_frame(tables, flags={FUH7_FLAG: FUH7_STRATEGIES}),
-        predictors=(FUH7_FLAG,),
+        models.person_level_frame(tables, flags={fuh7_flag: FUH7_STRATEGIES}),
+        predictors=(fuh7_flag,),
     )
     readmission = models.readmission_model(
-        models.person_readmission_frame(tables, flags={READMISSION_FLAG: (READMISSION_STRATEGY,)}),
-        predictors=(READMISSION_FLAG,),
+        models.person_readmission_frame(tables, flags={act_flag: (READMISSION_STRATEGY,)}),
+        predictors=(act_flag,),
     )
     rows = []
     for effect, fit, term, true_value in (
         (
             "fuh7_case_management_and_liaison_officers",
             fuh7,
-            FUH7_FLAG,
+            fuh7_flag,
             PLANTED_EFFECTS["fuh7_case_management_and_liaison_officers"],
         ),
         (
             "readmission_rate_ratio_assertive_community_treatment",
             readmission,
-            READMISSION_FLAG,
+            act_flag,
             # planted as a rate ratio; the model estimates its logarithm
             float(np.log(PLANTED_EFFECTS["readmission_rate_ratio_assertive_community_treatment"])),
         ),
