@@ -56,7 +56,8 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
 
     ``se_ratio`` is the mean reported standard error over the standard deviation of
     the estimates across seeds: near 1 when the reported errors are honest, below 1
-    when they are too small.
+    when they are too small. ``coverage_mc_se`` is the Monte Carlo standard error of
+    the coverage (binomial), which says how far a coverage can stray by chance alone.
     """
     grouped = results.groupby("effect", sort=False)
     out = grouped.agg(
@@ -69,6 +70,7 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
     )
     out["bias"] = out["mean_estimate"] - out["true_value"]
     out["se_ratio"] = out["mean_std_error"] / out["sd_estimate"]
+    out["coverage_mc_se"] = (out["coverage"] * (1 - out["coverage"]) / out["seeds"]) ** 0.5
     return out[
         [
             "seeds",
@@ -79,6 +81,7 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
             "mean_std_error",
             "se_ratio",
             "coverage",
+            "coverage_mc_se",
         ]
     ]
 
@@ -112,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = summarize(pd.concat(frames, ignore_index=True))
     summary.index = [short.get(e, e) for e in summary.index]
     print()
-    with pd.option_context("display.width", 120, "display.float_format", "{:.3f}".format):
+    with pd.option_context("display.width", 140, "display.float_format", "{:.3f}".format):
         print(summary.to_string())
     print(f"\n{elapsed:.1f}s in all, {elapsed / args.seeds:.2f}s per seed")
 

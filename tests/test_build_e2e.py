@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from compendium import datapackage, network, report
-from compendium.paths import default_paths
+from compendium.paths import CROSS_NETWORK, default_paths
 
 from .conftest import REPO, edit_cell
 
@@ -157,7 +157,8 @@ def test_editing_one_network_reruns_exactly_its_runs(project, first_build):
     assert started_jobs(proc.stdout) == {
         f"network_profile[{network_id}]",
         f"setting_comparison[{setting}]",
-        "overview",
+        # every cross-network notebook that reads data, and not the policy timeline
+        *(f"cross_network[{name}]" for name, reads in CROSS_NETWORK.items() if reads),
         "book",
         "all",
     }
@@ -201,8 +202,14 @@ def test_invalid_data_stops_before_anything_is_written(project, first_build):
     paths = paths_of(project)
     slices = {p: p.stat().st_mtime_ns for p in paths.slices_dir.rglob("*.csv")}
     target = os.readlink(paths.html_dir)
-    edit_cell(project / "data" / "organizations.csv", 3, "organization_type", "spaceport")
-    proc = compendium(project, "build")
+    orgs = project / "data" / "organizations.csv"
+    original = orgs.read_bytes()
+    edit_cell(orgs, 3, "organization_type", "spaceport")
+    try:
+        proc = compendium(project, "build")
+        validate = compendium(project, "validate", str(project / "data"))
+    finally:
+        orgs.write_bytes(original)
     assert proc.returncode == 1
     first = proc.stderr.splitlines()[0]
     assert first.startswith(
@@ -210,6 +217,42 @@ def test_invalid_data_stops_before_anything_is_written(project, first_build):
     )
     assert {p: p.stat().st_mtime_ns for p in paths.slices_dir.rglob("*.csv")} == slices
     assert os.readlink(paths.html_dir) == target
-
-    validate = compendium(project, "validate", str(project / "data"))
     assert validate.returncode == 1 and validate.stderr.splitlines()[0] == first
+
+
+def test_watch_rebuilds_after_a_saved_edit_and_serves_it(project, first_build):
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "COMPENDIUM_ROOT": str(project)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "compendium", "watch", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    nets = pd.read_csv(project / "data" / "networks.csv", dtype=str)
+    network_id = nets.loc[0, "network_id"]
+    url = f"http://127.0.0.1:{port}/networks/{network_id}.html"
+    new_population = int(nets.loc[0, "population"]) + 777
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # the first (no-op) build, then the server
+            try:
+                urllib.request.urlopen(url, timeout=2).read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the watcher never served the book"
+                time.sleep(0.5)
+        edit_cell(project / "data" / "networks.csv", 2, "population", str(new_population))
+        saved = time.monotonic()
+        expected = report.fmt(new_population, digits=0)
+        while expected not in html.unescape(urllib.request.urlopen(url, timeout=2).read().decode()):
+            assert time.monotonic() - saved < 120, "the edit never reached the served book"
+            time.sleep(0.5)
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=30)[0]
+    assert "rebuilding" in output and "networks.csv" in output

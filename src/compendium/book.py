@@ -72,6 +72,26 @@ def table_of_contents(stage: Path, plan: Plan) -> dict:
     return {"format": "jb-book", "root": "intro", "parts": parts}
 
 
+def data_banner(plan: Plan) -> str:
+    """The banner every page carries: what kind of data the book was built from."""
+    if plan.synthetic:
+        return (
+            f"Built from SYNTHETIC data (data package {plan.data_hash}): no result describes a "
+            "real network, organization or person."
+        )
+    return (
+        f"Built from NON-SYNTHETIC data (data package {plan.data_hash}): not for release before "
+        "disclosure review."
+    )
+
+
+def staged_config(text: bytes, plan: Plan) -> str:
+    """The book's ``_config.yml`` with the data banner added."""
+    config = yaml.safe_load(text) or {}
+    config.setdefault("html", {})["announcement"] = data_banner(plan)
+    return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+
+
 def _title_cell(nb, title: str | None, subtitle: str) -> None:
     """Give an executed notebook its page title and subtitle.
 
@@ -127,7 +147,10 @@ def assemble(paths: ProjectPaths, plan: Plan) -> list[Path]:
             continue  # generated below
         dest = stage_dir / rel
         wanted.add(dest)
-        if write_if_changed(dest, src.read_bytes()):
+        content = src.read_bytes()
+        if rel.as_posix() == "_config.yml":
+            content = staged_config(content, plan).encode()
+        if write_if_changed(dest, content):
             changed.append(dest)
 
     data_note = (

@@ -45,12 +45,16 @@ def table(
     labels: Mapping[str, str] | None = None,
     codes: tuple[str, ...] = (),
     digits: int = 2,
+    counts: tuple[str, ...] = (),
+    denominator: str | None = None,
 ):
     """``df`` styled for the book: code columns made readable, columns renamed, no index.
 
-    Returns
-    -------
-    pandas.io.formats.style.Styler
+    Every published table goes through here, so disclosure control is applied
+    here: ``counts`` name the columns that count people or their records; their
+    small cells are suppressed (:func:`compendium.privacy.suppress_counts`), and
+    when ``denominator`` (one of ``counts``) is small, the row's rates are hidden
+    too, since a rate over fewer than five people discloses them.
 
     Parameters
     ----------
@@ -58,30 +62,61 @@ def table(
         Column renames (``{"n": "Organizations"}``); other columns get a readable name.
     codes : tuple of str
         Columns holding vocabulary codes to show as words.
+    counts : tuple of str
+        Columns of person counts, subject to small-cell suppression.
+    denominator : str, optional
+        Count column that rates in the row are computed over.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
     """
-    out = df.copy()
+    from . import privacy
+
+    out = df.reset_index(drop=True).copy()
     for col in codes:
         out[col] = out[col].map(readable)
-    names = {c: (labels or {}).get(c, readable(c)) for c in out.columns}
-    out = out.rename(columns=names).reset_index(drop=True)
     floats = [c for c in out.columns if pd.api.types.is_float_dtype(out[c])]
-    return (
-        out.style.hide(axis="index")
-        .format({c: (lambda v, d=digits: fmt(v, d)) for c in floats})
-        .set_table_attributes('class="compendium-table"')
-    )
+    if denominator is not None:
+        small = out[denominator].between(1, privacy.THRESHOLD - 1)
+        for col in floats:
+            out[col] = out[col].astype(object).where(~small, privacy.SMALL_MARK)
+    if counts:
+        out = privacy.suppress_counts(out, count_columns=list(counts))
+    names = {c: (labels or {}).get(c, readable(c)) for c in out.columns}
+    out = out.rename(columns=names)
+    formats = {names[c]: (lambda v, d=digits: v if isinstance(v, str) else fmt(v, d)) for c in floats}
+    classes = "compendium-table compendium-counts" if counts else "compendium-table"
+    return out.style.hide(axis="index").format(formats).set_table_attributes(f'class="{classes}"')
 
 
-def glue_values(values: Mapping[str, object], digits: int = 2) -> None:
-    """Glue each value raw and as text (``<name>_text``), without displaying anything."""
+def count_text(n) -> str:
+    """A person count for prose, suppressed as "<5" when it is 1 to 4."""
+    from . import privacy
+
+    n = int(n)
+    return privacy.SMALL_MARK if 0 < n < privacy.THRESHOLD else fmt(n, digits=0)
+
+
+def glue_values(values: Mapping[str, object], digits: int = 2, counts: tuple[str, ...] = ()) -> None:
+    """Glue each value raw and as text (``<name>_text``), without displaying anything.
+
+    Values named in ``counts`` are person counts: their text is suppressed
+    below five (:func:`count_text`), and so is their raw value.
+    """
     from myst_nb import glue
 
     for name, value in values.items():
         raw = value.item() if hasattr(value, "item") else value
         if raw is pd.NA:
             raw = None
+        if name in counts:
+            text = count_text(raw)
+            raw = text if "<" in text else raw
+        else:
+            text = fmt(raw, digits=0 if isinstance(raw, int) else digits)
         glue(name, raw, display=False)
-        glue(f"{name}_text", fmt(raw, digits=0 if isinstance(raw, int) else digits), display=False)
+        glue(f"{name}_text", text, display=False)
 
 
 #: Display names of the columns the notebooks show.
@@ -151,3 +186,12 @@ def effect_sentence(model, notes: list[str], term: str, what: str) -> str:
     if any("unreliable" in n for n in notes):
         text += "; with so few networks the interval is indicative only"
     return text + "."
+
+
+def rate_text(rate, n) -> str:
+    """A rate for prose, hidden when its denominator counts fewer than five people."""
+    from . import privacy
+
+    if 0 < int(n) < privacy.THRESHOLD:
+        return f"not shown (fewer than {privacy.THRESHOLD} people)"
+    return fmt(rate, percent=True)

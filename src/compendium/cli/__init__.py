@@ -17,6 +17,7 @@ SUBCOMMANDS = {
     "synth": ("synth", "write a seeded synthetic data package"),
     "build": ("build", "run the notebooks that are out of date and build the book"),
     "status": ("status", "list what is out of date and why, without running anything"),
+    "watch": ("watch", "rebuild on every saved change and serve the book on localhost"),
     "run-notebook": ("run_notebook", "(used by the workflow) execute one notebook"),
     "build-book": ("build_book", "(used by the workflow) assemble, build and publish the book"),
 }
