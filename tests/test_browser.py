@@ -135,7 +135,7 @@ def test_reader_follows_the_toc_to_a_network_page(project, html_dir):
         served = list(server.requests)
 
     problems += [f"HTTP {code} from the server: {path}" for path, code, _ in served if code >= 400]
-    assert problems == []
+    assert not problems, "\n".join(problems)
     assert any(path.startswith("/_static/") for path, _, _ in served)
 
 

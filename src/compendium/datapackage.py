@@ -75,7 +75,37 @@ def _decode(raw: bytes, label: str) -> tuple[str | None, list[Problem]]:
         row = raw[: err.start].count(b"\n") + 1
         byte = raw[err.start : err.start + 1].hex()
         msg = f"file is not UTF-8 (byte 0x{byte}); save it as UTF-8 CSV"
-        return None, [Problem(label, row, None, msg)]
+        column = _column_holding(raw[: err.end].decode("utf-8-sig", errors="replace"), row)
+        return None, [Problem(label, row, column, msg)]
+
+
+def _records(text: str) -> list[tuple[int, int, list[str]]]:
+    """The CSV records of ``text`` with the file lines each starts and ends on.
+
+    Rows are reported as file lines, so a blank line (skipped) or a quoted
+    value holding a line break must not shift the rows after it.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records = []
+    start = 1
+    for cells in reader:
+        end = reader.line_num
+        if cells and not (len(cells) == 1 and not cells[0].strip()):
+            records.append((start, end, cells))
+        start = end + 1
+    return records
+
+
+def _column_holding(text: str, row: int) -> str | None:
+    """Column of the last cell of ``text`` if that cell is on file line ``row`` (else None)."""
+    try:
+        records = _records(text)
+    except csv.Error:
+        return None
+    if len(records) < 2 or not records[-1][0] <= row <= records[-1][1]:
+        return None
+    header, cells = records[0][2], records[-1][2]
+    return header[len(cells) - 1] if len(cells) <= len(header) else None
 
 
 def _parse_column(values: pd.Series, f: Field) -> tuple[pd.Series, pd.Series, str]:
@@ -110,6 +140,85 @@ def _parse_column(values: pd.Series, f: Field) -> tuple[pd.Series, pd.Series, st
     raise ValueError(f"unknown field type {f.type!r}")
 
 
+def _frame(records, table: Table, label: str, text: str):
+    """The text cells of a table, indexed so that ``_row(index)`` is the file line.
+
+    Returns the frame (None when the header or the shape of a row is wrong) and
+    the problems.
+    """
+    expected = ", ".join(table.field_names)
+    header_line, _, header = records[0]
+    while header and header[-1] == "":  # trailing empty cells of a spreadsheet export
+        header = header[:-1]
+    if len(header) == 1:
+        for sep, name in ((";", "';'"), ("\t", "tabs")):
+            if sep in header[0]:
+                msg = (
+                    f"columns are separated by {name}, not commas; save the file as CSV "
+                    "with comma separators"
+                )
+                return None, [Problem(label, header_line, None, msg)]
+    problems = []
+    known = set(table.field_names)
+    for i, col in enumerate(header, start=1):
+        if col == "":
+            msg = f"header cell {i} is empty; expected: {expected}"
+            problems.append(Problem(label, header_line, None, msg))
+        elif col not in known:
+            msg = f"unknown column; expected: {expected}"
+            problems.append(Problem(label, header_line, col, msg))
+    seen = set()
+    for col in header:
+        if col in seen and col:
+            problems.append(Problem(label, header_line, col, "column appears twice"))
+        seen.add(col)
+    for f in table.fields:
+        if f.required and f.name not in header:
+            problems.append(Problem(label, header_line, f.name, "required column is missing"))
+    if problems:
+        return None, problems
+
+    width = len(header)
+    last_start, last_end, last_cells = records[-1]
+    if len(records) > 1 and last_end > last_start and _quote_left_open(text, last_start, last_end):
+        # the csv reader reads everything after an unmatched quote as one value
+        column = header[len(last_cells) - 1] if len(last_cells) <= width else None
+        msg = (
+            'a double quote (") opened in this row is never closed, so the rest of the '
+            "file was read as one value"
+        )
+        return None, [Problem(label, last_start, column, msg)]
+    rows, lines = [], []
+    for start, _, cells in records[1:]:
+        if len(cells) > width and any(c != "" for c in cells[width:]):
+            msg = (
+                f"row has {len(cells)} cells, but the header has {width} "
+                "(a comma inside a value? put the value in double quotes)"
+            )
+            problems.append(Problem(label, start, None, msg))
+            continue
+        # a short row leaves its last cells empty; extra empty cells carry nothing
+        rows.append((cells + [""] * width)[:width])
+        lines.append(start)
+    if problems:
+        return None, problems
+    index = pd.Index(np.asarray(lines, dtype=np.int64) - 2)
+    if index.equals(pd.RangeIndex(len(index))):
+        index = pd.RangeIndex(len(index))
+    columns = list(zip(*rows, strict=True)) if rows else [()] * width
+    data = {
+        col: pd.Series(list(values), index=index, dtype=str)
+        for col, values in zip(header, columns, strict=True)
+    }
+    return pd.DataFrame(data, index=index, columns=header), []
+
+
+def _quote_left_open(text: str, start: int, end: int) -> bool:
+    """True when file lines ``start``..``end`` hold an odd number of double quotes."""
+    lines = io.StringIO(text, newline="").readlines()
+    return "".join(lines[start - 1 : end]).count('"') % 2 == 1
+
+
 def read_table(path: Path, table: Table, label: str | None = None):
     """Read one CSV file and parse its cells.
 
@@ -127,26 +236,11 @@ def read_table(path: Path, table: Table, label: str | None = None):
     if not text.strip():
         return None, [Problem(label, 1, None, "file is empty: it needs at least a header row")]
     try:
-        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
-    except (pd.errors.ParserError, csv.Error) as err:
+        records = _records(text)
+    except csv.Error as err:
         return None, [Problem(label, None, None, f"not a readable CSV file ({err})")]
-
-    header = [str(c) for c in raw.columns]
-    known = set(table.field_names)
-    for col in header:
-        if col not in known:
-            problems.append(
-                Problem(label, 1, col, f"unknown column; expected: {', '.join(table.field_names)}")
-            )
-    seen = set()
-    for col in header:
-        if col in seen:
-            problems.append(Problem(label, 1, col, "column appears twice"))
-        seen.add(col)
-    for f in table.fields:
-        if f.required and f.name not in header:
-            problems.append(Problem(label, 1, f.name, "required column is missing"))
-    if problems:
+    raw, problems = _frame(records, table, label, text)
+    if raw is None:
         return None, problems
 
     out = {}
@@ -160,7 +254,7 @@ def read_table(path: Path, table: Table, label: str | None = None):
             problems.append(
                 Problem(
                     label,
-                    _row(idx),
+                    _row(raw.index[idx]),
                     f.name,
                     f"expected {expected}, got {_short(values.iloc[idx])!r}",
                 )
@@ -179,7 +273,7 @@ def read_tables(data_dir: Path) -> tuple[dict[str, pd.DataFrame], list[Problem]]
         problems.append(Problem(str(descriptor), None, None, "descriptor is missing"))
     else:
         try:
-            json.loads(descriptor.read_text(encoding="utf-8"))
+            json.loads(descriptor.read_text(encoding="utf-8-sig"))
         except (ValueError, UnicodeDecodeError) as err:
             problems.append(Problem(str(descriptor), None, None, f"not valid JSON ({err})"))
     for table in TABLES:
@@ -263,6 +357,19 @@ def _cross_table_problems(tables: dict[str, pd.DataFrame], data_dir: Path) -> li
                 continue
             ref = tables[fk.resource][fk.reference[0]]
             col = fk.fields[0]
+            if ref.empty:
+                # one line, not one per row: the empty table is the problem
+                n = len(_not_in(df[col], ref))
+                if n:
+                    problems.append(
+                        Problem(
+                            lab(table.name),
+                            None,
+                            col,
+                            f"{n} row(s) refer to {fk.resource}.csv, which has no rows",
+                        )
+                    )
+                continue
             flag(
                 table.name,
                 _not_in(df[col], ref),
@@ -480,7 +587,8 @@ def load(*data_dirs: Path, check: bool = False) -> dict[str, pd.DataFrame]:
             parts[name].append(df)
     out = {}
     for name, frames in parts.items():
-        df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        # a blank line in a file leaves a gap in the index; readers get 0..n-1
+        df = pd.concat(frames, ignore_index=True)
         if name in schema.SHARED_TABLES:
             df = df.drop_duplicates(ignore_index=True)
         out[name] = df

@@ -129,6 +129,8 @@ MpiDefault=none
 SchedulerType=sched/backfill
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
+# a job that asks for no memory must not take the whole node
+DefMemPerCPU=1024
 # the SLURM executor reads job states with squeue: finished jobs must stay visible a while
 MinJobAge=600
 ReturnToService=2
@@ -143,6 +145,10 @@ if [[ ! -f $CONF ]] || [[ $(cat "$CONF") != "$new_conf" ]]; then
         fail 1 "$CONF would change (machine resized?) while the cluster runs; run tests/slurm/stop_cluster.sh first"
     fi
     printf '%s\n' "$new_conf" > "$CONF"
+fi
+
+if [[ -e /etc/slurm/slurm.conf ]]; then
+    say "warning: /etc/slurm/slurm.conf exists; srun inside jobs reads it instead of $CONF"
 fi
 
 # -- daemons --------------------------------------------------------------------------------------

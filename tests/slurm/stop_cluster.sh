@@ -55,4 +55,8 @@ fi
 stop slurmd
 stop slurmctld
 stop munged
+# slurmd's link to its cached configuration (for commands inside jobs) would outlive it
+if [[ $wanted == *" slurmd "* && $(readlink /run/slurm/conf 2> /dev/null) == "$DIR"/* ]]; then
+    rm -f /run/slurm/conf
+fi
 exit 0

@@ -1,0 +1,152 @@
+"""Determinism, kill-safety and real-data isolation of the build.
+
+- two clean builds from the same inputs give the same computed results and figures;
+- a build killed (SIGKILL of the Snakemake process) mid-way leaves the last good book intact,
+  and the next build completes;
+- a data package marked non-synthetic builds outside the repository's book, under a banner.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from .conftest import REPO
+from .test_build_e2e import compendium, page_text, paths_of
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    from compendium.synth import write
+
+    root = tmp_path_factory.mktemp("safety")
+    for folder in ("notebooks", "workflow", "book"):
+        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("_build", ".*"))
+    write(root / "data", seed=21, n_networks=2)
+    return root
+
+
+def results_and_figures(root: Path) -> tuple[dict, dict]:
+    """The build's recorded glued values, and a hash of every figure of every executed notebook."""
+    paths = paths_of(root)
+    values = json.loads((paths.build_dir / "results" / "published.json").read_text())["pages"]
+    figures = {}
+    for nb_path in sorted(paths.executed_dir.rglob("*.ipynb")):
+        nb = json.loads(nb_path.read_text())
+        for i, cell in enumerate(nb["cells"]):
+            for j, out in enumerate(cell.get("outputs", [])):
+                png = out.get("data", {}).get("image/png")
+                if png:
+                    key = f"{nb_path.relative_to(paths.executed_dir)}:{i}:{j}"
+                    figures[key] = hashlib.sha256(base64.b64decode(png)).hexdigest()
+    return values, figures
+
+
+def clean(root: Path) -> None:
+    paths = paths_of(root)
+    shutil.rmtree(paths.build_dir, ignore_errors=True)
+    shutil.rmtree(paths.html_dir.parent, ignore_errors=True)
+
+
+def test_two_clean_builds_give_identical_results_and_figures(project):
+    proc = compendium(project, "build")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    first = results_and_figures(project)
+    assert first[1], "the executed notebooks hold no figure"
+    clean(project)
+    proc = compendium(project, "build")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    second = results_and_figures(project)
+    assert second[0] == first[0]
+    assert second[1] == first[1]
+
+
+def children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def test_a_killed_build_leaves_the_last_book_and_the_next_build_completes(project):
+    paths = paths_of(project)
+    if not (paths.html_dir / "index.html").exists():
+        assert compendium(project, "build").returncode == 0
+    index_before = (paths.html_dir / "index.html").read_bytes()
+    target_before = os.readlink(paths.html_dir)
+
+    env = {**os.environ, "COMPENDIUM_ROOT": str(project)}
+    build = subprocess.Popen(
+        [sys.executable, "-m", "compendium", "build", "--force"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    deadline = time.monotonic() + 300
+    for line in build.stdout:  # wait until a notebook is executing
+        if "start  network_profile" in line:
+            break
+        assert time.monotonic() < deadline
+    time.sleep(1.0)
+    workflow = [p for p in children(build.pid)]
+    assert workflow, "no Snakemake process found under compendium build"
+    for pid in workflow:
+        os.kill(pid, signal.SIGKILL)
+    build.communicate(timeout=120)
+    assert build.returncode != 0
+
+    # the book still served is the last good one, byte for byte
+    assert os.readlink(paths.html_dir) == target_before
+    assert (paths.html_dir / "index.html").read_bytes() == index_before
+    # no executed notebook is half-written: every one parses and ran every cell
+    for nb_path in paths.executed_dir.rglob("*.ipynb"):
+        if nb_path.name.startswith("."):
+            continue  # a temporary file of an interrupted run, never read by the book
+        nb = json.loads(nb_path.read_text())
+        assert nb["metadata"]["papermill"]["exception"] is None
+
+    time.sleep(2)  # let orphaned notebook runs of the killed build finish or die
+    proc = compendium(project, "build")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (paths.html_dir / "index.html").exists()
+
+
+def test_non_synthetic_data_builds_outside_the_repository_book_with_a_banner(project, tmp_path):
+    real = tmp_path / "real-data"
+    shutil.copytree(project / "data", real)
+    for csv in real.glob("*.csv"):
+        df = pd.read_csv(csv, dtype=str, keep_default_na=False)
+        if "synthetic" in df.columns:
+            df["synthetic"] = "false"
+            df.to_csv(csv, index=False)
+    repo_book = paths_of(project).html_dir
+    before = os.readlink(repo_book) if repo_book.is_symlink() else None
+
+    proc = compendium(project, "build", "--data", str(real))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "NON-SYNTHETIC" in proc.stdout
+    os.environ["COMPENDIUM_ROOT"] = str(project)
+    try:
+        from compendium.datapackage import content_hash
+        from compendium.paths import default_paths
+
+        private = default_paths(real)
+    finally:
+        del os.environ["COMPENDIUM_ROOT"]
+    assert private.html_dir.parts[-3] == "private-builds"
+    text = page_text(private.html_dir / "intro.html")
+    banner = private.html_dir.joinpath("intro.html").read_text()
+    assert f"NON-SYNTHETIC data (data package {content_hash(real)})" in banner
+    assert "not for release before disclosure review" in banner
+    assert "synthetic" in text.lower()
+    # the repository's own book was not touched
+    assert (os.readlink(repo_book) if repo_book.is_symlink() else None) == before

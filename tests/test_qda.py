@@ -1,0 +1,388 @@
+"""REFI-QDA import: hand-written projects and codebooks into a generated data package.
+
+The files under ``tests/qda/`` were written by hand to the published schemas (Project.xsd
+and Codebook.xsd of QDA-XML 1.0). ``two_coders.qdpx`` is zipped here from
+``tests/qda/two_coders/``; its sources are named after informants of
+``compendium.synth.write(seed=3, n_networks=2)``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from compendium import coding, datapackage, qda
+from compendium.cli import main
+
+QDA = Path(__file__).resolve().parent / "qda"
+PROJECT = QDA / "two_coders"
+SOURCES_MAPPING = QDA / "sources.csv"
+CODER_A = "2b1f6c5e-3f4a-4d8e-9b0a-1c2d3e4f5a01"
+
+
+def guid(kind: str, n: int) -> str:
+    """GUIDs of the fixtures: a = selections, c = codes, d = codings."""
+    return f"{kind}0000000-0000-4000-8000-{n:012d}"
+
+
+def project_text() -> str:
+    return (PROJECT / "project.qde").read_text(encoding="utf-8")
+
+
+def build_qdpx(out: Path, text: str | None = None) -> Path:
+    """Zip the project (or ``text`` in its place) with its sources, as QDA software does."""
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("project.qde", project_text() if text is None else text)
+        for source in sorted((PROJECT / "sources").iterdir()):
+            archive.write(source, f"sources/{source.name}")
+    return out
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory) -> Path:
+    from compendium.synth import write
+
+    return write(tmp_path_factory.mktemp("qda") / "data", seed=3, n_networks=2)
+
+
+@pytest.fixture
+def package(pristine, tmp_path) -> Path:
+    dest = tmp_path / "data"
+    shutil.copytree(pristine, dest)
+    return dest
+
+
+@pytest.fixture
+def qdpx(tmp_path) -> Path:
+    return build_qdpx(tmp_path / "two_coders.qdpx")
+
+
+def snapshot(data_dir: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(data_dir.iterdir())}
+
+
+def import_qda(capsys, *args) -> tuple[int, str, str]:
+    rc = main(["import-qda", *map(str, args)])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def imported(capsys, qdpx, package):
+    rc, out, err = import_qda(capsys, qdpx, "--data", package, "--mapping", SOURCES_MAPPING)
+    assert rc == 0, err
+    return datapackage.load(package, check=True), out
+
+
+# -- a project ---------------------------------------------------------------------
+EXPECTED_CODEBOOK = [
+    # code, label, category, parent_code, description
+    (
+        "facilitators",
+        "Facilitators",
+        "facilitator",
+        None,
+        "Conditions that help a network integrate.",
+    ),
+    ("leadership", "Leadership", "facilitator", "facilitators", "Leaders and staff carry the project."),
+    ("boundary_spanners", "Boundary spanners", "facilitator", "facilitators", None),
+    (
+        "liaison_officers",
+        "Liaison officers",
+        "facilitator",
+        "boundary_spanners",
+        "A liaison officer links organizations.",
+    ),
+    ("obstacles", "Obstacles", "obstacle", None, None),
+    ("scarce_community_resources", "Scarce community resources", "obstacle", "obstacles", None),
+    ("resistance_au_changement", "Résistance au changement", "obstacle", "obstacles", None),
+    ("consensus_on_practices", "Consensus on practices", "consensus", None, None),
+    ("conflict_on_practices", "Conflict on practices", "conflict", None, None),
+]
+
+INF_1, INF_2, INF_3 = "rural_001-inf-001", "rural_002-inf-003", "rural_002-inf-012"
+SPLIT = guid("a", 6)
+EXPECTED_SEGMENTS = [
+    # segment_id, informant_id, coder_id, code
+    (guid("a", 1), INF_1, "coder_a", "leadership"),
+    (guid("a", 1), INF_1, "coder_b", "leadership"),
+    (guid("a", 2), INF_1, "coder_a", "liaison_officers"),
+    (guid("a", 2), INF_1, "coder_b", "liaison_officers"),
+    (guid("a", 4), INF_1, "coder_a", "scarce_community_resources"),
+    (guid("a", 4), INF_1, "coder_b", "resistance_au_changement"),
+    (guid("a", 5), INF_2, "coder_a", "resistance_au_changement"),
+    (guid("a", 5), INF_2, "coder_b", "resistance_au_changement"),
+    (f"{SPLIT}.consensus_on_practices", INF_2, "coder_a", "consensus_on_practices"),
+    (f"{SPLIT}.consensus_on_practices", INF_2, "coder_b", "consensus_on_practices"),
+    (f"{SPLIT}.conflict_on_practices", INF_2, "coder_a", "conflict_on_practices"),
+    (guid("a", 8), INF_3, "coder_a", "boundary_spanners"),
+]
+
+
+def test_project_replaces_codebook_and_segments_and_the_package_validates(
+    capsys, qdpx, package, pristine
+):
+    tables, out = imported(capsys, qdpx, package)
+    assert datapackage.validate(package) == []
+    book = tables["codebook"].astype(object).where(tables["codebook"].notna(), None)
+    assert [tuple(r) for r in book.itertuples(index=False)] == EXPECTED_CODEBOOK
+    seg = tables["coded_segments"]
+    got = list(seg[["segment_id", "informant_id", "coder_id", "code"]].itertuples(index=False))
+    assert [tuple(r) for r in got] == EXPECTED_SEGMENTS
+    assert not seg["synthetic"].any()  # coded by people
+    assert "12 coded segment row(s) from 7 coded selection(s) of 3 informant(s)" in out
+    assert "by 2 coder(s): coder_a, coder_b" in out
+    assert "1 segment(s) had several codes from one coder" in out
+    assert "left out: 1 codings of whole sources" in out
+    assert "left out: 1 coded sources that are not text" in out
+    # only the two tables change
+    before, after = snapshot(pristine), snapshot(package)
+    assert {n for n in before if before[n] != after[n]} == {"codebook.csv", "coded_segments.csv"}
+
+
+def test_nested_codes_keep_their_parent_and_top_level_category(capsys, qdpx, package):
+    tables, _ = imported(capsys, qdpx, package)
+    book = tables["codebook"].set_index("code")
+    assert book.loc["liaison_officers", "parent_code"] == "boundary_spanners"
+    assert book.loc["boundary_spanners", "parent_code"] == "facilitators"
+    assert book.loc[["facilitators", "boundary_spanners", "liaison_officers"], "category"].eq(
+        "facilitator"
+    ).all()
+
+
+def test_two_coders_on_one_selection_are_two_rows_of_one_segment(capsys, qdpx, package):
+    seg = imported(capsys, qdpx, package)[0]["coded_segments"]
+    one = seg[seg["segment_id"] == guid("a", 1)]
+    assert list(one["coder_id"]) == ["coder_a", "coder_b"]
+    # two selections of the same passage, one per coder, are one segment too
+    assert list(seg.loc[seg["segment_id"] == guid("a", 2), "coder_id"]) == ["coder_a", "coder_b"]
+    assert guid("a", 3) not in set(seg["segment_id"])
+
+
+def test_agreement_of_the_imported_coding_matches_the_hand_computed_kappa(capsys, qdpx, package):
+    # Five segments coded by both: A = lead, liaison, scarce, resist, consensus and
+    # B = lead, liaison, resist, resist, consensus. p_o = 4/5; A spreads 1/5 on each of its
+    # five codes, B puts 1/5 on lead, liaison, consensus and 2/5 on resist, so
+    # p_e = 3 x 1/25 + 2/25 = 1/5 and kappa = (4/5 - 1/5) / (1 - 1/5) = 3/4.
+    seg = imported(capsys, qdpx, package)[0]["coded_segments"]
+    assert coding.cohen_kappa(seg, "coder_a", "coder_b") == pytest.approx(0.75)
+
+
+def test_dry_run_writes_nothing(capsys, qdpx, package):
+    before = snapshot(package)
+    rc, out, _ = import_qda(
+        capsys, qdpx, "--data", package, "--mapping", SOURCES_MAPPING, "--dry-run"
+    )
+    assert rc == 0
+    assert "dry run: would write codebook.csv, coded_segments.csv" in out
+    assert snapshot(package) == before
+
+
+def test_mapping_files_rename_coders_and_codes_and_set_categories(capsys, tmp_path, package):
+    text = project_text().replace('name="Obstacles"', 'name="Barriers"')
+    qdpx = build_qdpx(tmp_path / "barriers.qdpx", text)
+    rc, _, err = import_qda(capsys, qdpx, "--data", package, "--mapping", SOURCES_MAPPING)
+    assert rc == 1
+    assert "top-level code 'Barriers' matches no category" in err
+    assert '<Code name="Barriers">' in err
+
+    codes = tmp_path / "codes.csv"
+    codes.write_text("code_name,code,category\nBarriers,,obstacle\nLeadership,fac_leadership,\n")
+    users = tmp_path / "users.csv"
+    users.write_text("user_name,coder_id\nCoder A,rater-1\n")
+    rc, _, err = import_qda(
+        capsys, qdpx, "--data", package, *("--mapping", SOURCES_MAPPING, "--mapping", codes),
+        *("--mapping", users),
+    )
+    assert rc == 0, err
+    tables = datapackage.load(package, check=True)
+    book = tables["codebook"].set_index("code")
+    assert book.loc["barriers", "category"] == "obstacle"
+    assert book.loc["scarce_community_resources", "category"] == "obstacle"  # inherited
+    assert book.loc["fac_leadership", "label"] == "Leadership"
+    seg = tables["coded_segments"]
+    assert sorted(set(seg["coder_id"])) == ["coder_b", "rater-1"]
+    assert set(seg.loc[seg["segment_id"] == guid("a", 1), "code"]) == {"fac_leadership"}
+
+
+# -- refused ---------------------------------------------------------------------
+def refused(capsys, package, *args) -> list[str]:
+    """Run an import that must fail; return its problem lines; check nothing changed."""
+    before = snapshot(package)
+    rc, _, err = import_qda(capsys, *args, "--data", package)
+    assert rc == 1
+    assert snapshot(package) == before
+    lines = err.strip().splitlines()
+    assert lines[-1].startswith("nothing imported")
+    return lines[:-1]
+
+
+def test_a_coding_of_an_unknown_code_names_the_file_line_and_element(capsys, tmp_path, package):
+    text = project_text().replace(
+        f'<CodeRef targetGUID="{guid("c", 6)}"/>', '<CodeRef targetGUID="{0BAD0BAD-0000-4000-8000-000000000000}"/>'
+    )
+    qdpx = build_qdpx(tmp_path / "unknown.qdpx", text)
+    line = 1 + next(
+        i for i, s in enumerate(text.splitlines()) if f'<Coding guid="{guid("d", 5)}"' in s
+    )
+    (problem,) = refused(capsys, package, qdpx, "--mapping", SOURCES_MAPPING)
+    assert problem == (
+        f'{qdpx}, project.qde, line {line}, <Coding guid="{guid("d", 5)}">: CodeRef targetGUID '
+        "0bad0bad-0000-4000-8000-000000000000 is not a code of the project's CodeBook"
+    )
+
+
+def test_a_source_matching_no_informant_is_refused(capsys, qdpx, package):
+    (problem,) = refused(capsys, package, qdpx)  # no mapping for "Interview 12"
+    assert '<TextSource name="Interview 12">' in problem
+    assert "matches no informant_id of informants.csv" in problem
+    assert problem.startswith(f"{qdpx}, project.qde, line ")
+
+
+def test_a_malformed_zip_is_refused(capsys, tmp_path, package):
+    broken = tmp_path / "broken.qdpx"
+    broken.write_bytes(b"PK\x03\x04 this is not really a zip archive")
+    (problem,) = refused(capsys, package, broken)
+    assert problem.startswith(f"{broken}: not a readable .qdpx: the zip archive is malformed")
+
+    truncated = tmp_path / "truncated.qdpx"
+    whole = build_qdpx(tmp_path / "whole.qdpx").read_bytes()
+    truncated.write_bytes(whole[: len(whole) // 2])
+    (problem,) = refused(capsys, package, truncated)
+    assert "the zip archive is malformed" in problem
+
+
+def test_a_zip_without_project_qde_is_refused(capsys, tmp_path, package):
+    empty = tmp_path / "sources-only.qdpx"
+    with zipfile.ZipFile(empty, "w") as archive:
+        archive.writestr("sources/interview.txt", "Hello.")
+    (problem,) = refused(capsys, package, empty)
+    assert problem == f"{empty}: no project.qde in the archive (it holds sources/interview.txt)"
+
+
+def test_xml_outside_the_namespace_is_refused(capsys, tmp_path, package):
+    text = project_text().replace('xmlns="urn:QDA-XML:project:1.0"', 'xmlns="urn:example:other"')
+    qdpx = build_qdpx(tmp_path / "other.qdpx", text)
+    (problem,) = refused(capsys, package, qdpx)
+    assert problem.endswith(
+        "the root element is <Project> in namespace urn:example:other; expected <Project> "
+        "in namespace urn:QDA-XML:project:1.0"
+    )
+    assert '<Project name="Two coders">' in problem
+
+    bare = (QDA / "codebook.qdc").read_text(encoding="utf-8")
+    qdc = tmp_path / "bare.qdc"
+    qdc.write_text(bare.replace(' xmlns="urn:QDA-XML:codebook:1.0"', ""), encoding="utf-8")
+    (problem,) = refused(capsys, package, qdc)
+    assert "the root element is <CodeBook> in no namespace" in problem
+
+
+def test_xml_that_is_not_well_formed_or_declares_a_doctype_is_refused(capsys, tmp_path, package):
+    qdpx = build_qdpx(tmp_path / "cut.qdpx", project_text()[:2000])
+    (problem,) = refused(capsys, package, qdpx)
+    assert problem.startswith(f"{qdpx}, project.qde, line ")
+    assert "not well-formed XML" in problem
+
+    qdc = tmp_path / "entities.qdc"
+    qdc.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE CodeBook [<!ENTITY a "aaaa">]>\n'
+        '<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes/></CodeBook>\n'
+    )
+    (problem,) = refused(capsys, package, qdc)
+    assert problem == f"{qdc}, line 2: a DOCTYPE is not allowed"
+
+
+def test_an_invalid_package_is_left_as_it_was(capsys, qdpx, package):
+    from .conftest import edit_cell
+
+    edit_cell(package / "networks.csv", 2, "population", "many")
+    problems = refused(capsys, package, qdpx, "--mapping", SOURCES_MAPPING)
+    assert problems == [
+        f"{package / 'networks.csv'}, row 2, column population: expected a whole number, "
+        "got 'many'"
+    ]
+
+
+def test_a_bad_mapping_file_names_its_row_and_column(capsys, tmp_path, qdpx, package):
+    mapping = tmp_path / "sources.csv"
+    mapping.write_text("source_name,informant_id\nInterview 12,rural_009-inf-001\n")
+    (problem,) = refused(capsys, package, qdpx, "--mapping", mapping)
+    assert problem == (
+        f"{mapping}, row 2, column informant_id: 'rural_009-inf-001' is not an informant_id "
+        "of informants.csv"
+    )
+    mapping.write_text("name,informant\nInterview 12,rural_001-inf-001\n")
+    (problem,) = refused(capsys, package, qdpx, "--mapping", mapping)
+    assert problem.startswith(f"{mapping}, row 1: the header must be source_name,informant_id")
+
+
+# -- a codebook ------------------------------------------------------------------------
+def test_a_codebook_replaces_only_the_codebook(capsys, qdpx, package):
+    imported(capsys, qdpx, package)
+    segments_before = (package / "coded_segments.csv").read_bytes()
+    rc, out, err = import_qda(capsys, QDA / "codebook.qdc", "--data", package)
+    assert rc == 0, err
+    assert "10 code(s), 4 at the top level" in out
+    assert "wrote codebook.csv in" in out
+    assert (package / "coded_segments.csv").read_bytes() == segments_before
+    assert datapackage.validate(package) == []
+    book = datapackage.load(package)["codebook"].set_index("code")
+    assert book.loc["visible_gains", ["category", "parent_code"]].tolist() == [
+        "facilitator",
+        "facilitators",
+    ]
+    assert book.loc["leadership", "description"] == "Managers and clinicians champion the network."
+
+
+def test_a_codebook_lacking_codes_in_use_is_refused(capsys, package):
+    # the generated package's segments use the default codebook's codes
+    (problem,) = refused(capsys, package, QDA / "codebook.qdc")
+    assert problem.startswith(f"{QDA / 'codebook.qdc'}: the codebook lacks ")
+    assert f"code(s) that {package / 'coded_segments.csv'} uses (" in problem
+
+
+# -- pieces -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("Facilitateurs", ["facilitator"]),
+        ("Integration strategies", ["strategy"]),
+        ("Stratégies d'intégration", ["strategy"]),
+        ("Conflits", ["conflict"]),
+        ("Consensus", ["consensus"]),
+        ("Obstacles and facilitators", ["facilitator", "obstacle"]),
+        ("Other", []),
+    ],
+)
+def test_top_level_names_give_categories(name, expected):
+    assert qda.category_of_name(name) == expected
+
+
+def test_identifiers_are_safe_file_names():
+    assert qda.identifier("Résistance au changement") == "resistance_au_changement"
+    assert qda.identifier("  Liaison / officers (CLSC)  ") == "liaison_officers_clsc"
+    assert qda.identifier("..") == ""
+    assert len(qda.identifier("x" * 100)) == 64
+
+
+def test_a_name_taken_twice_gets_its_parent_in_front(tmp_path):
+    qdc = tmp_path / "twice.qdc"
+    qdc.write_text(
+        '<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>'
+        f'<Code guid="{guid("c", 1)}" name="Facilitators" isCodable="false">'
+        f'<Code guid="{guid("c", 2)}" name="Other" isCodable="true"/></Code>'
+        f'<Code guid="{guid("c", 3)}" name="Obstacles" isCodable="false">'
+        f'<Code guid="{guid("c", 4)}" name="Other" isCodable="true"/></Code>'
+        "</Codes></CodeBook>"
+    )
+    book = qda.codebook_table(qda.read(qdc))
+    assert book["code"].tolist() == ["facilitators", "other", "obstacles", "obstacles-other"]
+
+
+def test_users_without_a_name_are_known_by_their_guid(tmp_path, package):
+    text = project_text().replace(' name="Coder A"', "")
+    qda_file = qda.read(build_qdpx(tmp_path / "anonymous.qdpx", text))
+    coders = qda.coder_identifiers([CODER_A], qda_file.users, qda.Mappings())
+    assert coders == {CODER_A: "coder-2b1f6c5e"}
