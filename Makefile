@@ -6,13 +6,34 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.compendium-installed
 CORES ?= 2
 
-.PHONY: book test lint setup status clean bench
+.PHONY: book test lint setup status clean bench pdf browser-deps
+
+# Headless Chromium for the browser test and `make pdf`: Debian's package (Playwright only
+# drives it, never downloads a browser). Installed when missing and apt can (root, Debian);
+# elsewhere install it yourself or point COMPENDIUM_CHROMIUM at one; without it those tests skip.
+CHROMIUM ?= /usr/bin/chromium
 
 book: $(STAMP)  ## set up, validate the data, run the notebooks, build the HTML book
 	$(BIN)/compendium build --cores $(CORES)
 
-test: $(STAMP)  ## set up and run the whole test suite
+test: $(STAMP) browser-deps  ## set up and run the whole test suite
 	$(BIN)/python -m pytest
+
+pdf: $(STAMP) browser-deps  ## the book as one PDF (builds what is out of date first)
+	$(BIN)/compendium build --cores $(CORES)
+	$(BIN)/compendium pdf
+
+browser-deps:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
+	    echo "installing Debian's chromium (apt-get)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq chromium > /dev/null; \
+	  else \
+	    echo "no Chromium at $(CHROMIUM): the browser and PDF tests will skip" \
+	      "(Debian: sudo apt-get install chromium)" >&2; \
+	  fi; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

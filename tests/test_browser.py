@@ -29,14 +29,14 @@ from .conftest import REPO
 #: before it falls back to the automatic light/dark mode.
 FIRST_VISIT_THEME_MESSAGE = "Got invalid theme mode: . Resetting to auto."
 
-_BOOKS: dict[Path, Path] = {}
+_BOOKS: dict[Path, tuple[Path, subprocess.CompletedProcess]] = {}
 
 
 def build_small_book(tmp_path_factory) -> Path:
     """Project root of a book built from a 3-network package (built once per session).
 
     Shared with ``test_pdf``; the project is a copy (notebooks, workflow, narrative), as in
-    ``test_build_e2e``.
+    ``test_build_e2e``. A failed build fails every test that needs it, and runs once.
     """
     key = tmp_path_factory.getbasetemp()
     if key not in _BOOKS:
@@ -57,9 +57,10 @@ def build_small_book(tmp_path_factory) -> Path:
             text=True,
             timeout=900,
         )
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        _BOOKS[key] = root
-    return _BOOKS[key]
+        _BOOKS[key] = root, proc
+    root, proc = _BOOKS[key]
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return root
 
 
 def html_dir_of(root: Path) -> Path:
@@ -117,7 +118,8 @@ def test_reader_follows_the_toc_to_a_network_page(project, html_dir):
         page.wait_for_load_state("networkidle")
 
         first = networks.iloc[0]
-        link = page.locator("nav.bd-docs-nav a", has_text=first["name"])
+        toc = page.locator("nav.bd-docs-nav")
+        link = toc.get_by_role("link", name=first["name"], exact=True)
         assert link.get_attribute("href") == f"networks/{first['network_id']}.html"
         link.click()
         page.wait_for_url(f"{server.url}networks/{first['network_id']}.html")
@@ -130,12 +132,13 @@ def test_reader_follows_the_toc_to_a_network_page(project, html_dir):
         figures = [src for src, _ in images if "_images/" in src]
         assert len(figures) >= 2, images  # the network page's plots
         assert [src for src, width in images if not width > 0] == []
+        found = list(problems)  # closing may cancel what no longer matters
         context.close()
         # The browser fetches the favicon itself, out of the page's sight: the server saw it.
         served = list(server.requests)
 
-    problems += [f"HTTP {code} from the server: {path}" for path, code, _ in served if code >= 400]
-    assert not problems, "\n".join(problems)
+    found += [f"HTTP {code} from the server: {path}" for path, code, _ in served if code >= 400]
+    assert not found, "\n".join(found)
     assert any(path.startswith("/_static/") for path, _, _ in served)
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from compendium import models
 from compendium.schema import AGE_GROUPS, DIAGNOSIS_GROUPS, SETTINGS, SEXES
@@ -62,7 +63,12 @@ def test_fuh7_model_recovers_planted_log_odds():
     ]
     assert "sex[male]" in table.index and fit.reference_levels["sex"] == "female"
     assert (fit.n_obs, fit.n_clusters) == (N_NETWORKS * 250, N_NETWORKS)
-    assert fit.result.cov_type == "cluster"
+    assert fit.inference == models.INFERENCE == "bell-mccaffrey"
+    assert fit.result.cov_type == "cluster-bell-mccaffrey"
+    assert row["std_error"] == pytest.approx(fit.result.bse[models.EXPOSURE])
+    # the interval is t with the term's own (Satterthwaite) degrees of freedom
+    half = stats.t.ppf(0.975, fit.df[models.EXPOSURE]) * row["std_error"]
+    assert row["ci_high"] - row["estimate"] == pytest.approx(half)
 
 
 def test_readmission_model_recovers_planted_rate_ratio():
@@ -107,6 +113,61 @@ def test_confounded_or_few_networks_are_flagged():
     with pytest.warns(UserWarning, match="only 6 networks"):
         fit = models.fuh7_model(few, covariates=models.PERSON_COVARIATES)
     assert fit.result.use_t and fit.result.df_resid_inference == 5
+    assert (fit.df > 0).all() and list(fit.df.index) == list(fit.table["term"])
+    with pytest.raises(ValueError, match="inference must be one of"):
+        models.fuh7_model(frame, inference="hc0")
+
+
+def test_small_sample_standard_error_exceeds_cr1_with_one_treated_network():
+    """A hand-computed case: one treated network, three unbalanced control networks.
+
+    Logit of fuh7 on the exposure alone. Treated network T: 14 of 20 followed up;
+    controls A: 36 of 60, B: 7 of 20, C: 7 of 20. The fit reproduces the two arm
+    proportions, 0.7 and 50/100 = 0.5, so the log-odds ratio is log(7/3) and T's
+    residuals sum to zero: no sandwich sees any variation in the treated arm.
+
+    Everything then comes from the controls, whose residual sums are +6, -3, -3
+    and whose weight is 0.5 * 0.5 = 0.25: the inverse bread turns a control's residual
+    sum r_g into r_g * -1 / (0.25 * 100) = -r_g / 25 on the slope. Hence the variances
+    * CR1: 4/3 * (120 - 1) / (120 - 2) * (36 + 9 + 9) / 25**2;
+    * CR2: each control's sum is divided by sqrt(1 - leverage), its leverage being
+      its share of the control persons (0.6, 0.2, 0.2):
+      (36 / 0.4 + 9 / 0.8 + 9 / 0.8) / 25**2 = 112.5 / 625 = 0.18, well above CR1
+      because the large network A has leverage 0.6;
+    * Mancl-DeRouen divides by 1 - leverage instead: (36/0.16 + 2 * 9/0.64) / 625.
+    Bell-McCaffrey degrees of freedom are tr(A)^2 / tr(A^2), A / 0.04 having the
+    leverages on its diagonal and -lev_g lev_h / sqrt((1 - lev_g)(1 - lev_h)) off it:
+    tr = 1 and tr(A^2) / 0.04**2 = 0.36 + 0.04 + 0.04 + 2 * (0.045 + 0.045 + 0.0025)
+    = 0.625, so 1 / 0.625 = 1.6 degrees of freedom, not networks - 1 = 3.
+    """
+    followed = {"T": (14, 20), "A": (36, 60), "B": (7, 20), "C": (7, 20)}
+    frame = pd.DataFrame(
+        [
+            {"network_id": net, models.EXPOSURE: net == "T", "fuh7": i < yes}
+            for net, (yes, n) in followed.items()
+            for i in range(n)
+        ]
+    )
+    fits = {}
+    for method in models.INFERENCE_METHODS:
+        with pytest.warns(UserWarning, match="only 4 networks"):
+            fits[method] = models.fuh7_model(frame, covariates=(), inference=method)
+    rows = {m: fit.table.set_index("term").loc[models.EXPOSURE] for m, fit in fits.items()}
+    assert rows["cr1"]["estimate"] == pytest.approx(np.log(7 / 3))
+
+    cr1_se = np.sqrt(4 / 3 * 119 / 118 * 54 / 625)
+    assert rows["cr1"]["std_error"] == pytest.approx(cr1_se, rel=1e-6)
+    chosen = rows[models.INFERENCE]
+    assert chosen["std_error"] == pytest.approx(np.sqrt(0.18), rel=1e-6)
+    assert chosen["std_error"] >= rows["cr1"]["std_error"]
+    assert rows["cr2"]["std_error"] == pytest.approx(chosen["std_error"])
+    assert rows["mancl-derouen"]["std_error"] == pytest.approx(
+        np.sqrt((36 / 0.16 + 2 * 9 / 0.64) / 625), rel=1e-6
+    )
+    assert fits[models.INFERENCE].df[models.EXPOSURE] == pytest.approx(1.6, rel=1e-6)
+    assert fits["cr1"].df[models.EXPOSURE] == 3
+    half = stats.t.ppf(0.975, 1.6) * np.sqrt(0.18)
+    assert chosen["ci_high"] - chosen["estimate"] == pytest.approx(half, rel=1e-6)
 
 
 def small_package() -> dict[str, pd.DataFrame]:

@@ -1,4 +1,4 @@
-"""``compendium new-network``: a skeleton that validates, fits its setting's model, or is refused."""
+"""``compendium new-network``: a skeleton that validates and fits its model, or a refusal."""
 
 from __future__ import annotations
 
@@ -142,7 +142,9 @@ def test_an_existing_id_is_refused(capsys, package):
     assert err == f"{package / 'networks.csv'}: network 'rural_001' exists already\n"
 
 
-@pytest.mark.parametrize("bad", ["../escape", "Metro East", "a/b", "trailing-", "_lead", "x.y", "x" * 65])
+@pytest.mark.parametrize(
+    "bad", ["../escape", "Metro East", "a/b", "trailing-", "_lead", "x.y", "x" * 65]
+)
 def test_an_unsafe_id_is_refused(capsys, package, bad):
     err = refused(capsys, package, bad, "--setting", "rural", "--region", "R", "--population", "9")
     assert err.count("\n") == 1

@@ -34,16 +34,21 @@ def project(tmp_path_factory) -> Path:
     return build_small_book(tmp_path_factory)
 
 
+def pdf_command(root: Path, *argv: str) -> int:
+    """``compendium pdf ARGV`` in project ``root``."""
+    parser = argparse.ArgumentParser()
+    pdf_cli.add_arguments(parser)
+    with mock.patch.dict(os.environ, {"COMPENDIUM_ROOT": str(root)}):
+        os.environ.pop("COMPENDIUM_DATA", None)
+        return pdf_cli.run(parser.parse_args(argv))
+
+
 @pytest.fixture(scope="module")
 def book_pdf(project, tmp_path_factory) -> Path:
     """The PDF made by ``compendium pdf --out PATH`` from the small book."""
     require_chromium()
     out = tmp_path_factory.mktemp("pdf") / "book.pdf"
-    parser = argparse.ArgumentParser()
-    pdf_cli.add_arguments(parser)
-    with mock.patch.dict(os.environ, {"COMPENDIUM_ROOT": str(project)}):
-        os.environ.pop("COMPENDIUM_DATA", None)
-        assert pdf_cli.run(parser.parse_args(["--out", str(out)])) == 0
+    assert pdf_command(project, "--out", str(out)) == 0
     return out
 
 
@@ -208,3 +213,12 @@ def test_no_built_book_is_a_one_line_error_and_no_file(tmp_path):
     with pytest.raises(PdfBuildError, match=r"index\.html: no built book here"):
         build_pdf(tmp_path / "html", out)
     assert not out.exists()
+
+
+def test_the_command_without_a_built_book_says_so_in_one_line(tmp_path, capsys):
+    assert pdf_command(tmp_path, "--out", str(tmp_path / "book.pdf")) == 1
+    index = tmp_path / "book" / "_build" / "html" / "index.html"
+    assert capsys.readouterr().err.splitlines() == [
+        f"{index}: no built book here (run `compendium build` first)"
+    ]
+    assert not (tmp_path / "book.pdf").exists()

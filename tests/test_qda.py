@@ -86,7 +86,13 @@ EXPECTED_CODEBOOK = [
         None,
         "Conditions that help a network integrate.",
     ),
-    ("leadership", "Leadership", "facilitator", "facilitators", "Leaders and staff carry the project."),
+    (
+        "leadership",
+        "Leadership",
+        "facilitator",
+        "facilitators",
+        "Leaders and staff carry the project.",
+    ),
     ("boundary_spanners", "Boundary spanners", "facilitator", "facilitators", None),
     (
         "liaison_officers",
@@ -147,9 +153,11 @@ def test_nested_codes_keep_their_parent_and_top_level_category(capsys, qdpx, pac
     book = tables["codebook"].set_index("code")
     assert book.loc["liaison_officers", "parent_code"] == "boundary_spanners"
     assert book.loc["boundary_spanners", "parent_code"] == "facilitators"
-    assert book.loc[["facilitators", "boundary_spanners", "liaison_officers"], "category"].eq(
-        "facilitator"
-    ).all()
+    assert (
+        book.loc[["facilitators", "boundary_spanners", "liaison_officers"], "category"]
+        .eq("facilitator")
+        .all()
+    )
 
 
 def test_two_coders_on_one_selection_are_two_rows_of_one_segment(capsys, qdpx, package):
@@ -193,7 +201,11 @@ def test_mapping_files_rename_coders_and_codes_and_set_categories(capsys, tmp_pa
     users = tmp_path / "users.csv"
     users.write_text("user_name,coder_id\nCoder A,rater-1\n")
     rc, _, err = import_qda(
-        capsys, qdpx, "--data", package, *("--mapping", SOURCES_MAPPING, "--mapping", codes),
+        capsys,
+        qdpx,
+        "--data",
+        package,
+        *("--mapping", SOURCES_MAPPING, "--mapping", codes),
         *("--mapping", users),
     )
     assert rc == 0, err
@@ -221,7 +233,8 @@ def refused(capsys, package, *args) -> list[str]:
 
 def test_a_coding_of_an_unknown_code_names_the_file_line_and_element(capsys, tmp_path, package):
     text = project_text().replace(
-        f'<CodeRef targetGUID="{guid("c", 6)}"/>', '<CodeRef targetGUID="{0BAD0BAD-0000-4000-8000-000000000000}"/>'
+        f'<CodeRef targetGUID="{guid("c", 6)}"/>',
+        '<CodeRef targetGUID="{0BAD0BAD-0000-4000-8000-000000000000}"/>',
     )
     qdpx = build_qdpx(tmp_path / "unknown.qdpx", text)
     line = 1 + next(
@@ -300,8 +313,7 @@ def test_an_invalid_package_is_left_as_it_was(capsys, qdpx, package):
     edit_cell(package / "networks.csv", 2, "population", "many")
     problems = refused(capsys, package, qdpx, "--mapping", SOURCES_MAPPING)
     assert problems == [
-        f"{package / 'networks.csv'}, row 2, column population: expected a whole number, "
-        "got 'many'"
+        f"{package / 'networks.csv'}, row 2, column population: expected a whole number, got 'many'"
     ]
 
 
@@ -386,3 +398,11 @@ def test_users_without_a_name_are_known_by_their_guid(tmp_path, package):
     qda_file = qda.read(build_qdpx(tmp_path / "anonymous.qdpx", text))
     coders = qda.coder_identifiers([CODER_A], qda_file.users, qda.Mappings())
     assert coders == {CODER_A: "coder-2b1f6c5e"}
+
+
+def test_an_identifier_a_mapping_gives_is_kept_for_its_code():
+    mappings = qda.Mappings(codes={"Visible gains": "leadership"})
+    book = qda.codebook_table(qda.read(QDA / "codebook.qdc"), mappings)
+    ids = dict(zip(book["label"], book["code"], strict=True))
+    assert ids["Visible gains"] == "leadership"
+    assert ids["Leadership"] == "facilitators-leadership"  # comes first, but gives way

@@ -79,32 +79,39 @@ def _decode(raw: bytes, label: str) -> tuple[str | None, list[Problem]]:
         return None, [Problem(label, row, column, msg)]
 
 
-def _records(text: str) -> list[tuple[int, int, list[str]]]:
-    """The CSV records of ``text`` with the file lines each starts and ends on.
+def _records(text: str) -> tuple[list[int], list[int], list[list[str]]]:
+    """The CSV records of ``text``, and the file lines each starts and ends on.
 
     Rows are reported as file lines, so a blank line (skipped) or a quoted
     value holding a line break must not shift the rows after it.
     """
     reader = csv.reader(io.StringIO(text, newline=""))
-    records = []
-    start = 1
-    for cells in reader:
-        end = reader.line_num
-        if cells and not (len(cells) == 1 and not cells[0].strip()):
-            records.append((start, end, cells))
-        start = end + 1
-    return records
+    records = list(reader)
+    if len(records) == reader.line_num:  # no record spans several lines
+        starts = ends = list(range(1, len(records) + 1))
+    else:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        starts, ends, records = [], [], []
+        for cells in reader:
+            starts.append(ends[-1] + 1 if ends else 1)
+            ends.append(reader.line_num)
+            records.append(cells)
+    # blank lines (and lines of spaces) hold no record
+    keep = [i for i, cells in enumerate(records) if len(cells) > 1 or (cells and cells[0].strip())]
+    if len(keep) < len(records):
+        return [starts[i] for i in keep], [ends[i] for i in keep], [records[i] for i in keep]
+    return starts, ends, records
 
 
 def _column_holding(text: str, row: int) -> str | None:
     """Column of the last cell of ``text`` if that cell is on file line ``row`` (else None)."""
     try:
-        records = _records(text)
+        starts, ends, records = _records(text)
     except csv.Error:
         return None
-    if len(records) < 2 or not records[-1][0] <= row <= records[-1][1]:
+    if len(records) < 2 or not starts[-1] <= row <= ends[-1]:
         return None
-    header, cells = records[0][2], records[-1][2]
+    header, cells = records[0], records[-1]
     return header[len(cells) - 1] if len(cells) <= len(header) else None
 
 
@@ -140,14 +147,15 @@ def _parse_column(values: pd.Series, f: Field) -> tuple[pd.Series, pd.Series, st
     raise ValueError(f"unknown field type {f.type!r}")
 
 
-def _frame(records, table: Table, label: str, text: str):
+def _frame(text: str, table: Table, label: str):
     """The text cells of a table, indexed so that ``_row(index)`` is the file line.
 
     Returns the frame (None when the header or the shape of a row is wrong) and
     the problems.
     """
+    starts, ends, records = _records(text)
     expected = ", ".join(table.field_names)
-    header_line, _, header = records[0]
+    header_line, header = starts[0], records[0]
     while header and header[-1] == "":  # trailing empty cells of a spreadsheet export
         header = header[:-1]
     if len(header) == 1:
@@ -179,29 +187,37 @@ def _frame(records, table: Table, label: str, text: str):
         return None, problems
 
     width = len(header)
-    last_start, last_end, last_cells = records[-1]
-    if len(records) > 1 and last_end > last_start and _quote_left_open(text, last_start, last_end):
+    if len(records) > 1 and _quote_left_open(text, starts[-1], ends[-1], records[-1]):
         # the csv reader reads everything after an unmatched quote as one value
-        column = header[len(last_cells) - 1] if len(last_cells) <= width else None
+        column = header[len(records[-1]) - 1] if len(records[-1]) <= width else None
         msg = (
             'a double quote (") opened in this row is never closed, so the rest of the '
             "file was read as one value"
         )
-        return None, [Problem(label, last_start, column, msg)]
-    rows, lines = [], []
-    for start, _, cells in records[1:]:
-        if len(cells) > width and any(c != "" for c in cells[width:]):
-            msg = (
-                f"row has {len(cells)} cells, but the header has {width} "
-                "(a comma inside a value? put the value in double quotes)"
-            )
+        return None, [Problem(label, starts[-1], column, msg)]
+    rows, lines = records[1:], starts[1:]
+    if any(len(cells) != width for cells in rows):
+        for start, end, cells in zip(lines, ends[1:], rows, strict=True):
+            n = len(cells)
+            extra = n > width and any(c != "" for c in cells[width:])
+            if end > start and (extra or n < width):
+                # a well-formed value may span lines, but not one that upsets the row
+                msg = (
+                    f'a double quote (") opened in this row is not closed until line {end}, '
+                    f"so those lines read as one row of {n} cells (the header has {width})"
+                )
+            elif extra:
+                msg = (
+                    f"row has {n} cells, but the header has {width} "
+                    "(a comma inside a value? put the value in double quotes)"
+                )
+            else:
+                continue
             problems.append(Problem(label, start, None, msg))
-            continue
+        if problems:
+            return None, problems
         # a short row leaves its last cells empty; extra empty cells carry nothing
-        rows.append((cells + [""] * width)[:width])
-        lines.append(start)
-    if problems:
-        return None, problems
+        rows = [(cells + [""] * width)[:width] for cells in rows]
     index = pd.Index(np.asarray(lines, dtype=np.int64) - 2)
     if index.equals(pd.RangeIndex(len(index))):
         index = pd.RangeIndex(len(index))
@@ -213,8 +229,14 @@ def _frame(records, table: Table, label: str, text: str):
     return pd.DataFrame(data, index=index, columns=header), []
 
 
-def _quote_left_open(text: str, start: int, end: int) -> bool:
-    """True when file lines ``start``..``end`` hold an odd number of double quotes."""
+def _quote_left_open(text: str, start: int, end: int, cells: list[str]) -> bool:
+    """True when the record on file lines ``start``..``end`` leaves a double quote open.
+
+    An unmatched quote makes the last record run to the end of the file, line breaks
+    included, with an odd number of double quotes in its lines.
+    """
+    if not any("\n" in c or "\r" in c for c in cells):
+        return False
     lines = io.StringIO(text, newline="").readlines()
     return "".join(lines[start - 1 : end]).count('"') % 2 == 1
 
@@ -236,10 +258,9 @@ def read_table(path: Path, table: Table, label: str | None = None):
     if not text.strip():
         return None, [Problem(label, 1, None, "file is empty: it needs at least a header row")]
     try:
-        records = _records(text)
+        raw, problems = _frame(text, table, label)
     except csv.Error as err:
         return None, [Problem(label, None, None, f"not a readable CSV file ({err})")]
-    raw, problems = _frame(records, table, label, text)
     if raw is None:
         return None, problems
 

@@ -34,6 +34,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from scipy import sparse, stats
 
 from . import schema
 from .outcomes import READMISSION_DAYS, follow_up_after_hospitalization, person_network
@@ -47,6 +48,21 @@ PERSON_COVARIATES = ("age_group", "sex", "diagnosis_group")
 NETWORK_COVARIATES = ("setting",)
 #: Below this many networks the fits warn that cluster-robust errors are unreliable.
 FEW_NETWORKS = 20
+#: Ways to compute standard errors and t degrees of freedom (see the module docstring).
+INFERENCE_METHODS = ("bell-mccaffrey", "cr2", "mancl-derouen", "cr1")
+#: The default, chosen on the coverage of the planted synthetic effects.
+INFERENCE = "bell-mccaffrey"
+_DESCRIPTIONS = {
+    "bell-mccaffrey": "CR2 (Bell-McCaffrey) cluster-robust covariance by network; the "
+    "tidy table uses t with Satterthwaite degrees of freedom per term",
+    "cr2": "CR2 (Bell-McCaffrey) cluster-robust covariance by network, t with networks - 1 df",
+    "mancl-derouen": "Mancl-DeRouen (CR3) cluster-robust covariance by network, "
+    "t with networks - 1 df",
+    "cr1": "CR1 cluster-robust covariance by network, t with networks - 1 df",
+}
+#: A network with leverage within this of 1 on a direction of the coefficients is
+#: the only one informing it; its residuals there are 0 and are left out.
+_FULL_LEVERAGE = 1e-8
 
 #: Known vocabularies, so the reference level is the first in domain order.
 _LEVEL_ORDER = {
@@ -68,7 +84,10 @@ class ModelResult:
     family : str
         ``"binomial"`` (logit link) or ``"poisson"`` (log link).
     result : statsmodels GLMResults
-        The fit, with cluster-robust covariance and t-based inference.
+        The fit, carrying the cluster-robust covariance of ``inference``
+        (``result.bse``, ``result.cov_params()``); its own t-based output
+        (``summary()``, ``conf_int()``, ``t_test``) uses networks - 1 degrees of
+        freedom throughout, whereas :func:`tidy` uses ``df``.
     n_obs, n_clusters : int
         Rows used and networks they fall in.
     reference_levels : dict
@@ -76,6 +95,13 @@ class ModelResult:
     dropped_terms : tuple of str
         Covariates left out because they take a single value in the data
         (e.g. ``setting`` in a one-setting slice).
+    inference : str
+        How standard errors and degrees of freedom were computed, one of
+        :data:`INFERENCE_METHODS`.
+    df : Series
+        Degrees of freedom of the t distribution of each term's estimate
+        (index: term); networks - 1 unless ``inference`` is
+        ``"bell-mccaffrey"``.
     """
 
     outcome: str
@@ -85,6 +111,8 @@ class ModelResult:
     n_clusters: int
     reference_levels: dict = field(default_factory=dict)
     dropped_terms: tuple = ()
+    inference: str = INFERENCE
+    df: pd.Series | None = None
 
     @property
     def table(self) -> pd.DataFrame:
@@ -287,6 +315,106 @@ def _require_full_rank(X: pd.DataFrame, names: Sequence[str]) -> None:
     )
 
 
+def _group_sums(groups: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarray:
+    """Column sums of ``values`` (rows x k) within each group: groups x k."""
+    indicator = sparse.csr_array(
+        (np.ones(len(groups)), (groups, np.arange(len(groups)))), shape=(n_groups, len(groups))
+    )
+    return indicator @ values
+
+
+def _cluster_inference(result, groups: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster-robust covariance of a GLM fit and the t degrees of freedom of each coefficient.
+
+    Parameters
+    ----------
+    result : statsmodels GLMResults
+        The fit.
+    groups : array of int
+        Network of each row, coded 0 .. G - 1.
+    method : str
+        One of :data:`INFERENCE_METHODS` (see the module docstring).
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        The p x p covariance of the coefficients and, per coefficient, the
+        degrees of freedom of its t distribution.
+
+    Notes
+    -----
+    Everything is computed on the working linear model of the last IRLS step:
+    ``Z = W^(1/2) X`` and whitened residuals ``e = W^(1/2) g'(mu) (y - mu)``, so
+    the bread is ``M = (Z'Z)^-1`` and network g's score is ``s_g = Z_g' e_g``.
+    CR2 and Mancl-DeRouen rescale each network's residuals by ``(I - H_gg)^(-1/2)``
+    or ``(I - H_gg)^-1``, ``H_gg = Z_g M Z_g'`` its block of the hat matrix. With
+    ``R = M^(1/2)`` and ``K_g = R Z_g'Z_g R`` (p x p), ``Z_g' f(I - H_gg) e_g =
+    R^-1 f(I - K_g) R s_g`` for any matrix function f, so no n_g x n_g matrix is
+    formed. A direction in which one network has leverage 1 (it alone
+    identifies it) holds no residual information: the pseudo-inverse gives it 0.
+
+    The Bell-McCaffrey degrees of freedom of coefficient j are those of a
+    Satterthwaite approximation, ``tr(A)^2 / tr(A^2)``, where ``A`` is the G x G
+    matrix of inner products of the networks' contributions to the CR2
+    variance when the whitened errors are independent with unit variance (the
+    working model of a correctly specified binomial or Poisson GLM). With
+    ``t_g = Q_g diag(lam f) Q_g' R c`` and ``w_g = c'R Q_g diag(lam f^2) Q_g' R c``
+    (``K_g = Q_g diag(lam) Q_g'``, c selecting j), ``A = diag(w) - T T'``.
+    """
+    model = result.model
+    mu = np.asarray(result.mu)
+    slope = model.family.link.deriv(mu)  # d eta / d mu
+    weight = 1.0 / (slope**2 * model.family.variance(mu))
+    X = np.asarray(model.exog)
+    Z = np.sqrt(weight)[:, None] * X
+    n_groups = int(groups.max()) + 1
+    n, p = Z.shape
+
+    # Z_g'e_g, written so that a fitted probability of 0 or 1 gives 0, not 0 * inf
+    scores = _group_sums(groups, n_groups, X * (weight * slope * (model.endog - mu))[:, None])
+    blocks = np.stack([_group_sums(groups, n_groups, Z * Z[:, [k]]) for k in range(p)], axis=2)
+    values, vectors = np.linalg.eigh(blocks.sum(axis=0))
+    R = (vectors / np.sqrt(values)) @ vectors.T
+    if method == "cr1":
+        # the factor of Stata and of statsmodels' cov_type="cluster"
+        factor = n_groups / (n_groups - 1) * (n - 1) / (n - p)
+        half = scores @ R @ R
+        return factor * half.T @ half, np.full(p, n_groups - 1.0)
+
+    lam, Q = np.linalg.eigh(R @ blocks @ R)  # batched over networks
+    lam = np.clip(lam, 0.0, 1.0)
+    informative = lam < 1.0 - _FULL_LEVERAGE
+    power = -0.5 if method in ("cr2", "bell-mccaffrey") else -1.0
+    f = np.where(informative, (1.0 - np.where(informative, lam, 0.0)) ** power, 0.0)
+
+    # M times the adjusted score of each network: R Q f Q' R s_g
+    rotated = np.einsum("gki,gk->gi", Q, scores @ R)
+    half = np.einsum("gki,gi->gk", Q, f * rotated) @ R
+    cov = half.T @ half
+    if method != "bell-mccaffrey":
+        return cov, np.full(p, n_groups - 1.0)
+
+    qr = np.einsum("gki,kj->gij", Q, R)  # q_gi' R c_j
+    w = np.einsum("gi,gij->gj", lam * f**2, qr**2)
+    t = np.einsum("gki,gi,gij->gkj", Q, lam * f, qr)
+    t_sq = np.einsum("gkj,gkj->gj", t, t)
+    trace = w.sum(axis=0) - t_sq.sum(axis=0)
+    ttt = np.einsum("gkj,glj->jkl", t, t)
+    trace_sq = (w**2).sum(axis=0) - 2 * (w * t_sq).sum(axis=0) + (ttt**2).sum(axis=(1, 2))
+    return cov, np.divide(trace**2, trace_sq, out=np.full(p, np.nan), where=trace_sq > 0)
+
+
+def _set_covariance(result, cov: np.ndarray, groups: np.ndarray, method: str) -> None:
+    """Make a GLM fit report ``cov`` (as statsmodels' own constrained fits do)."""
+    inner = result._results
+    inner.cov_params_default = cov
+    inner.cov_type = f"cluster-{method}"
+    inner.cov_kwds = {"groups": groups, "description": _DESCRIPTIONS[method]}
+    inner.use_t = True
+    inner.df_resid_inference = int(groups.max())  # networks - 1
+    inner._cache = {}
+
+
 def _fit(
     frame: pd.DataFrame,
     outcome: str,
@@ -294,7 +422,12 @@ def _fit(
     predictors: Sequence[str],
     covariates: Sequence[str],
     exposure: str | None = None,
+    inference: str = INFERENCE,
 ) -> ModelResult:
+    if inference not in INFERENCE_METHODS:
+        raise ValueError(
+            f"inference must be one of {', '.join(INFERENCE_METHODS)}, not {inference!r}"
+        )
     needed = [outcome, "network_id", *predictors, *covariates] + ([exposure] if exposure else [])
     missing = [c for c in needed if c not in frame.columns]
     if missing:
@@ -323,17 +456,28 @@ def _fit(
             raise ValueError(f"model frame: row {int(np.argmax(at_risk <= 0))} has no {exposure}")
         kwargs["offset"] = np.log(at_risk)
     fam = sm.families.Binomial() if family == "binomial" else sm.families.Poisson()
-    # t with (networks - 1) degrees of freedom: the usual guard when clusters are few
-    result = sm.GLM(y, X, family=fam, **kwargs).fit(
-        cov_type="cluster", cov_kwds={"groups": groups}, use_t=True
+    result = sm.GLM(y, X, family=fam, **kwargs).fit(use_t=True)
+    cov, df = _cluster_inference(result, groups, inference)
+    _set_covariance(result, cov, groups, inference)
+    return ModelResult(
+        outcome,
+        family,
+        result,
+        len(frame),
+        len(clusters),
+        references,
+        dropped,
+        inference,
+        pd.Series(df, index=X.columns, name="df"),
     )
-    return ModelResult(outcome, family, result, len(frame), len(clusters), references, dropped)
 
 
 def fuh7_model(
     episodes_with_covariates: pd.DataFrame,
     predictors: Sequence[str] = (EXPOSURE,),
     covariates: Sequence[str] = (*PERSON_COVARIATES, *NETWORK_COVARIATES),
+    *,
+    inference: str = INFERENCE,
 ) -> ModelResult:
     """Logistic regression of follow-up within 7 days after discharge.
 
@@ -348,19 +492,33 @@ def fuh7_model(
         Adjustment covariates; one that takes a single value is dropped (and
         listed in ``dropped_terms``). ``setting`` is adjusted for by default
         because the strategies in place depend on the setting (domain.md §4).
+    inference : str
+        Standard errors and degrees of freedom, one of
+        :data:`INFERENCE_METHODS`; the default, CR2 with Bell-McCaffrey
+        degrees of freedom, is the one that covers the planted effects (see
+        the module docstring).
 
     Returns
     -------
     ModelResult
         Binomial GLM (logit link), standard errors clustered by network.
     """
-    return _fit(episodes_with_covariates, "fuh7", "binomial", predictors, covariates)
+    return _fit(
+        episodes_with_covariates,
+        "fuh7",
+        "binomial",
+        predictors,
+        covariates,
+        inference=inference,
+    )
 
 
 def readmission_model(
     persons: pd.DataFrame,
     predictors: Sequence[str] = (EXPOSURE,),
     covariates: Sequence[str] = (*PERSON_COVARIATES, *NETWORK_COVARIATES),
+    *,
+    inference: str = INFERENCE,
 ) -> ModelResult:
     """Poisson regression of 30-day readmissions per person, per day at risk.
 
@@ -372,6 +530,8 @@ def readmission_model(
         the predictors and covariates.
     predictors, covariates : sequence of str
         As in :func:`fuh7_model`.
+    inference : str
+        As in :func:`fuh7_model`.
 
     Returns
     -------
@@ -380,7 +540,13 @@ def readmission_model(
         which also guard against overdispersion.
     """
     return _fit(
-        persons, "n_readmissions", "poisson", predictors, covariates, exposure="days_at_risk"
+        persons,
+        "n_readmissions",
+        "poisson",
+        predictors,
+        covariates,
+        exposure="days_at_risk",
+        inference=inference,
     )
 
 
@@ -391,21 +557,27 @@ def tidy(model: ModelResult, level: float = 0.95) -> pd.DataFrame:
     -------
     DataFrame
         ``term, estimate, std_error, ci_low, ci_high, p_value`` on the link
-        scale (log-odds or log-rate), then the same on the ratio scale:
+        scale (log-odds or log-rate), with intervals and p-values from
+        Student's t with the model's ``df``, then the same on the ratio scale:
         ``odds_ratio, odds_ratio_ci_low, odds_ratio_ci_high`` for the
         logistic model, ``rate_ratio, rate_ratio_ci_low, rate_ratio_ci_high``
         for the Poisson model.
     """
     res = model.result
-    ci = np.asarray(res.conf_int(alpha=1 - level))
+    estimate, std_error = np.asarray(res.params), np.asarray(res.bse)
+    if model.df is None:
+        df = np.full(len(estimate), model.n_clusters - 1.0)
+    else:
+        df = model.df.reindex(res.model.exog_names).to_numpy(dtype=float)
+    half_width = stats.t.ppf(0.5 + level / 2, df) * std_error
     out = pd.DataFrame(
         {
             "term": pd.Series(res.model.exog_names, dtype="str"),
-            "estimate": np.asarray(res.params),
-            "std_error": np.asarray(res.bse),
-            "ci_low": ci[:, 0],
-            "ci_high": ci[:, 1],
-            "p_value": np.asarray(res.pvalues),
+            "estimate": estimate,
+            "std_error": std_error,
+            "ci_low": estimate - half_width,
+            "ci_high": estimate + half_width,
+            "p_value": 2 * stats.t.sf(np.abs(estimate / std_error), df),
         }
     )
     ratio = "odds_ratio" if model.family == "binomial" else "rate_ratio"

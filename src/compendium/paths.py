@@ -121,6 +121,11 @@ class ProjectPaths:
         return self.build_dir / "logs"
 
     @property
+    def pdf_file(self) -> Path:
+        """The book as one PDF (``compendium pdf``), in a ``pdf/`` folder beside the HTML."""
+        return self.html_dir.parent / "pdf" / "compendium.pdf"
+
+    @property
     def book_stage(self) -> Path:
         """Assembled book source (narrative + executed notebooks); Sphinx builds here."""
         return self.build_dir / "book"

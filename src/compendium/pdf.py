@@ -4,7 +4,8 @@ Printing the HTML book keeps what the reader sees on screen: the figures are the
 files, the tables stay HTML tables, the glued numbers are the same text. It needs Debian's
 ``chromium`` and the ``playwright`` and ``pypdf`` wheels, and nothing from the network: the
 book is served from ``127.0.0.1`` while it prints. (Jupyter Book's LaTeX route would need a
-TeX installation of several hundred megabytes and renders notebook tables as plain text.)
+TeX installation of several hundred megabytes, and it prints a notebook's styled table as
+its text form, ``<pandas.io.formats.style.Styler at 0x...>``.)
 
 The reading order is Sphinx's own: the chain of ``<link rel="next">`` from the root page, the
 order of ``_toc.yml``. Each chapter gets a bookmark, and links between chapters become
@@ -243,19 +244,15 @@ async () => {
 #: A table wider than the text is printed smaller, down to this zoom; below it, an error.
 MIN_TABLE_ZOOM = 0.6
 
-# Shrinks each table wider than its column to the column's width; returns the zooms used.
+# Shrinks each table wider than its column to the column's width (not below minZoom).
 _FIT_TABLES = """
 (minZoom) => {
-  const zooms = [];
   for (const table of document.querySelectorAll("main table")) {
     const room = table.parentElement.clientWidth;
     if (table.scrollWidth > room + 1) {
-      const zoom = Math.max(minZoom, room / table.scrollWidth);
-      table.style.zoom = zoom;
-      zooms.push(zoom);
+      table.style.zoom = Math.max(minZoom, room / table.scrollWidth);
     }
   }
-  return zooms;
 }
 """
 
@@ -387,15 +384,15 @@ def build_pdf(html_dir: Path, out_pdf: Path) -> Path:
     Raises
     ------
     PdfBuildError
-        No Chromium, no built book, a page of the table of contents missing, or a page
-        that did not load with all its images.
+        No Chromium, no built book, a page of the table of contents missing, a page that
+        did not load with all its images, or a figure or table too wide for the paper.
     """
     from pypdf import PdfReader, PdfWriter
 
     shown_dir = Path(html_dir)  # as given, for messages; served resolved (a symlink swaps)
     html_dir = shown_dir.resolve()
     out_pdf = Path(out_pdf)
-    pages = reading_order(html_dir)
+    pages = reading_order(shown_dir)
     book_title = _head(html_dir / pages[0][0]).title.partition(" \N{EM DASH} ")[2].strip()
     writer = PdfWriter()
     first_page: dict[str, int] = {}

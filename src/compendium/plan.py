@@ -70,6 +70,7 @@ class Plan:
 #: Modules that run the build but never enter a notebook's results.
 BUILD_MACHINERY = {
     "cli", "__main__.py", "book.py", "orchestrate.py", "plan.py", "results.py", "dictionary.py",
+    "sphinx_fixes.py", "pdf.py",
 }
 
 

@@ -84,6 +84,7 @@ validates, and never half-written.
 from __future__ import annotations
 
 import csv
+import io
 import re
 import unicodedata
 import zipfile
@@ -260,9 +261,13 @@ def _local(el: ET.Element) -> str:
     return el.tag.rsplit("}", 1)[-1]
 
 
+_NAMED = ("Project", "User", "Code", "TextSource", *_NON_TEXT_SOURCES)
+
+
 def _describe(el: ET.Element) -> str:
-    """``<Coding guid="...">``: the element and what identifies it."""
-    for attr in ("name", "guid", "targetGUID"):
+    """``<Coding guid="...">``: the element and what identifies it best."""
+    attrs = ("name", "guid") if _local(el) in _NAMED else ("guid", "targetGUID", "name")
+    for attr in attrs:
         if el.get(attr):
             return f'<{_local(el)} {attr}="{el.get(attr)}">'
     return f"<{_local(el)}>"
@@ -425,7 +430,8 @@ def read_project(path: Path) -> QdaFile:
                     ]
                 )
             data = archive.read(entry)
-    except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError) as err:
+    # RuntimeError: an encrypted member; NotImplementedError: an unknown compression
+    except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError) as err:
         message = f"not a readable .qdpx: the zip archive is malformed ({err})"
         raise QdaError([QdaProblem(label, None, None, None, message)]) from None
     except OSError as err:
@@ -509,7 +515,7 @@ def read_mappings(paths: Iterable[Path], informant_ids: Iterable[str] | None = N
         except (OSError, UnicodeDecodeError) as err:
             problems.append(Problem(label, None, None, f"cannot read the mapping file ({err})"))
             continue
-        rows = list(csv.reader(text.splitlines()))
+        rows = list(csv.reader(io.StringIO(text, newline="")))
         header = [c.strip() for c in rows[0]] if rows else []
         key = next((k for k in _MAPPING_KINDS if k in header), None)
         values = _MAPPING_KINDS[key][1] if key else set()
@@ -599,6 +605,8 @@ def code_identifiers(codes: list[Code], mappings: Mappings) -> dict[str, str]:
     names = Counter(c.name for c in codes)
     ids: dict[str, str] = {}
     used: dict[str, Code] = {}
+    # identifiers a mapping gives are kept for their codes, whatever comes first
+    reserved = {mappings.codes[c.name] for c in codes if c.name in mappings.codes}
     for code in codes:
         mapped = mappings.codes.get(code.name)
         if mapped and names[code.name] > 1:
@@ -621,7 +629,7 @@ def code_identifiers(codes: list[Code], mappings: Mappings) -> dict[str, str]:
             if parent:
                 candidates.append(_fits(f"{parent}-{base}"))
             candidates.append(_fits(f"{base[:55]}-{code.guid[:8]}"))
-            chosen = next((c for c in candidates if c not in used), None)
+            chosen = next((c for c in candidates if c not in used and c not in reserved), None)
             if chosen is None:
                 problems.append(code.where.problem("cannot find a unique identifier"))
                 continue

@@ -1161,7 +1161,9 @@ def generate(seed: int = DEFAULT_SEED, n_networks: int = STUDY_NETWORKS) -> dict
     return {t.name: tables[t.name] for t in TABLES}
 
 
-def recover_planted_effects(tables: dict[str, pd.DataFrame], level: float = 0.95) -> pd.DataFrame:
+def recover_planted_effects(
+    tables: dict[str, pd.DataFrame], level: float = 0.95, inference: str | None = None
+) -> pd.DataFrame:
     """Estimate the two planted network effects and set them beside their true values.
 
     Fits :func:`compendium.models.fuh7_model` (logistic, exposure: both
@@ -1176,6 +1178,9 @@ def recover_planted_effects(tables: dict[str, pd.DataFrame], level: float = 0.95
         A data package from :func:`generate`.
     level : float
         Confidence level of the intervals.
+    inference : str, optional
+        Standard errors and degrees of freedom, one of
+        :data:`compendium.models.INFERENCE_METHODS`; default that of the models.
 
     Returns
     -------
@@ -1195,13 +1200,16 @@ def recover_planted_effects(tables: dict[str, pd.DataFrame], level: float = 0.95
     from . import models
 
     fuh7_flag, act_flag = models.EXPOSURE, "act"
+    inference = models.INFERENCE if inference is None else inference
     fuh7 = models.fuh7_model(
         models.person_level_frame(tables, flags={fuh7_flag: FUH7_STRATEGIES}),
         predictors=(fuh7_flag,),
+        inference=inference,
     )
     readmission = models.readmission_model(
         models.person_readmission_frame(tables, flags={act_flag: (READMISSION_STRATEGY,)}),
         predictors=(act_flag,),
+        inference=inference,
     )
     rows = []
     for effect, fit, term, true_value in (

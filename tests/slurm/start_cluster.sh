@@ -26,10 +26,15 @@ SLURMD_PORT=$((CTLD_PORT + 1))
 PACKAGES=(slurmctld slurmd slurm-client munge)
 
 say() { echo "start_cluster: $*" >&2; }
+started=()
 fail() {
     local code=$1
     shift
     say "ERROR: $*"
+    # leave nothing half-started behind
+    if [[ ${#started[@]} -gt 0 ]]; then
+        COMPENDIUM_SLURM_DIR=$DIR bash "$(dirname "$0")/stop_cluster.sh" "${started[@]}" || true
+    fi
     exit "$code"
 }
 
@@ -64,7 +69,6 @@ export SLURM_CONF=$CONF
 
 # -- munge ----------------------------------------------------------------------------------------
 munge_works() { munge -n 2> /dev/null | unmunge > /dev/null 2>&1; }
-started=()
 if ! munge_works; then
     if [[ ! -s /etc/munge/munge.key ]]; then
         say "creating a munge key"
@@ -156,18 +160,23 @@ logtail() {
     say "last lines of $1:"
     tail -n 15 "$1" >&2 2> /dev/null || true
 }
+ctld_failed() {
+    logtail "$DIR/log/slurmctld.log"
+    if grep -q "Address already in use" "$DIR/log/slurmctld.log" 2> /dev/null; then
+        fail 1 "slurmctld cannot listen on port $CTLD_PORT: another SLURM runs here (stop it, or set COMPENDIUM_SLURM_PORT)"
+    fi
+    fail 1 "$1"
+}
 if ! alive "$DIR/run/slurmctld.pid"; then
     say "starting slurmctld ($CONF)"
-    if ! slurmctld -f "$CONF" -i || ! { sleep 1; alive "$DIR/run/slurmctld.pid"; }; then
-        logtail "$DIR/log/slurmctld.log"
-        fail 1 "slurmctld did not start (port $CTLD_PORT taken by another SLURM? set COMPENDIUM_SLURM_PORT)"
-    fi
+    : > "$DIR/log/slurmctld.log"
+    slurmctld -f "$CONF" -i || ctld_failed "slurmctld did not start"
     started+=(slurmctld)
 fi
 for _ in $(seq 50); do scontrol ping 2> /dev/null | grep -q "is UP" && break; sleep 0.2; done
 if ! scontrol ping 2> /dev/null | grep -q "is UP"; then
-    logtail "$DIR/log/slurmctld.log"
-    fail 1 "slurmctld runs but does not answer (scontrol ping)"
+    alive "$DIR/run/slurmctld.pid" || ctld_failed "slurmctld started, then exited"
+    ctld_failed "slurmctld runs but does not answer (scontrol ping)"
 fi
 if ! alive "$DIR/run/slurmd.pid"; then
     say "starting slurmd (node $HOST: $CPUS CPUs, $REAL_MEM MB)"

@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "build": ("build", "run the notebooks that are out of date and build the book"),
     "status": ("status", "list what is out of date and why, without running anything"),
     "watch": ("watch", "rebuild on every saved change and serve the book on localhost"),
+    "pdf": ("pdf", "print the built book into one PDF (headless Chromium)"),
     "run-notebook": ("run_notebook", "(used by the workflow) execute one notebook"),
     "build-book": ("build_book", "(used by the workflow) assemble, build and publish the book"),
 }

@@ -22,8 +22,7 @@ def add_arguments(parser):
         "--data",
         type=Path,
         metavar="DIR",
-        help="data package to import into (default: $COMPENDIUM_DATA, else the repository's "
-        "data/)",
+        help="data package to import into (default: $COMPENDIUM_DATA, else the repository's data/)",
     )
     parser.add_argument(
         "--mapping",

@@ -62,9 +62,7 @@ def add_arguments(parser):
         help="identifier of the new network (lower-case letters, digits, '_' and '-')",
     )
     parser.add_argument("--setting", required=True, choices=SETTINGS, help="kind of territory")
-    parser.add_argument(
-        "--region", required=True, help="administrative region the network lies in"
-    )
+    parser.add_argument("--region", required=True, help="administrative region the network lies in")
     parser.add_argument(
         "--population",
         required=True,
@@ -212,7 +210,9 @@ def run(args) -> int:
         print(f"{data_dir}: fix the data package first; nothing added", file=sys.stderr)
         return 1
     if network_id in set(tables["networks"]["network_id"]):
-        print(f"{data_dir / 'networks.csv'}: network {network_id!r} exists already", file=sys.stderr)
+        print(
+            f"{data_dir / 'networks.csv'}: network {network_id!r} exists already", file=sys.stderr
+        )
         return 1
 
     general_hospital = args.general_hospital or DEFAULT_GENERAL_HOSPITAL[args.setting]

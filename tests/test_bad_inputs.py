@@ -1,0 +1,327 @@
+"""The bad-input corpus (tests/bad_inputs/): what `compendium validate` and `build` make of it.
+
+Each case folder holds a small data package and ``expected.yaml``
+(``tests/bad_inputs/make_corpus.py`` writes both). For every case, ``compendium
+validate`` must print exactly the expected one-line problems (file, row, column) and
+exit 1, or accept a valid package. The slow tests build every valid case into one
+project copy and check the book, and check that an invalid package given to ``build``
+after a good build changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from compendium import datapackage, network, report
+
+from .conftest import REPO
+
+CORPUS = Path(__file__).resolve().parent / "bad_inputs"
+CASES = sorted(d.name for d in CORPUS.iterdir() if (d / "expected.yaml").is_file())
+EXPECTED = {
+    name: yaml.safe_load((CORPUS / name / "expected.yaml").read_text(encoding="utf-8"))
+    for name in CASES
+}
+VALID = [name for name in CASES if EXPECTED[name]["valid"]]
+INVALID = [name for name in CASES if not EXPECTED[name]["valid"]]
+
+
+def compendium(*args: str, root: Path | None = None, timeout: int = 600):
+    env = {k: v for k, v in os.environ.items() if k not in ("COMPENDIUM_DATA", "COMPENDIUM_ROOT")}
+    if root is not None:
+        env["COMPENDIUM_ROOT"] = str(root)
+    return subprocess.run(
+        [sys.executable, "-m", "compendium", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
+    )
+
+
+def problem_prefix(data_dir: Path, p: dict) -> str:
+    """How a problem line starts: ``<data_dir>/<file>[, row N][, column X]: ``."""
+    where = [str(data_dir / p["file"])]
+    if p["row"] is not None:
+        where.append(f"row {p['row']}")
+    if p["column"] is not None:
+        where.append(f"column {p['column']}")
+    return ", ".join(where) + ": "
+
+
+def assert_problem_lines(lines: list[str], expected: list[dict], data_dir: Path) -> None:
+    """``lines`` are exactly the expected problems, one line each, in any order."""
+    left = list(lines)
+    for p in expected:
+        prefix = problem_prefix(data_dir, p)
+        hit = next(
+            (
+                line
+                for line in left
+                if line.startswith(prefix) and p["contains"] in line[len(prefix) :]
+            ),
+            None,
+        )
+        assert hit is not None, f"expected '{prefix}…{p['contains']}…' among:\n" + "\n".join(lines)
+        left.remove(hit)
+    assert not left, "unexpected problem lines:\n" + "\n".join(left)
+
+
+def folder_digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+# -- the corpus itself --------------------------------------------------------------
+def test_corpus_has_the_cases_of_both_kinds():
+    assert len(CASES) >= 18
+    assert len(VALID) >= 5 and len(INVALID) >= 13
+    for name in INVALID:
+        problems = EXPECTED[name]["problems"]
+        assert problems, name
+        for p in problems:
+            assert set(p) == {"file", "row", "column", "contains"} and p["contains"], (name, p)
+            assert (CORPUS / name / p["file"]).name == p["file"]
+    for name in CASES:
+        assert EXPECTED[name]["case"] == name and EXPECTED[name]["modification"], name
+
+
+def test_corpus_is_what_make_corpus_writes(tmp_path):
+    """The committed folders are byte for byte the generator's output (and it is stable)."""
+    spec = importlib.util.spec_from_file_location("make_corpus", CORPUS / "make_corpus.py")
+    make_corpus = importlib.util.module_from_spec(spec)
+    sys.modules["make_corpus"] = make_corpus  # its dataclasses look their module up
+    try:
+        spec.loader.exec_module(make_corpus)
+        make_corpus.main(tmp_path)
+    finally:
+        del sys.modules["make_corpus"]
+    fresh = {name: folder_digest(tmp_path / name) for name in make_corpus.CASES}
+    committed = {name: folder_digest(CORPUS / name) for name in CASES}
+    assert fresh == committed, "run: python tests/bad_inputs/make_corpus.py"
+
+
+# -- (a) compendium validate --------------------------------------------------------
+@pytest.fixture(scope="module")
+def validations() -> dict[str, tuple[subprocess.CompletedProcess, dict, dict]]:
+    """``compendium validate`` on every case (two at a time), with the folder before and after."""
+
+    def one(name: str):
+        before = folder_digest(CORPUS / name)
+        proc = compendium("validate", str(CORPUS / name), timeout=180)
+        return name, (proc, before, folder_digest(CORPUS / name))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(pool.map(one, CASES))
+
+
+@pytest.mark.parametrize("name", INVALID)
+def test_validate_prints_exactly_the_expected_problems(name, validations):
+    proc, before, after = validations[name]
+    expected = EXPECTED[name]["problems"]
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert lines[-1] == f"{len(expected)} problem(s); the data package is not valid", proc.stderr
+    assert_problem_lines(lines[:-1], expected, CORPUS / name)
+    assert after == before  # validation writes nothing
+
+
+@pytest.mark.parametrize("name", VALID)
+def test_validate_accepts_the_valid_cases(name, validations):
+    proc, before, after = validations[name]
+    assert (proc.returncode, proc.stderr) == (0, ""), proc.stderr
+    assert proc.stdout == f"{CORPUS / name}: valid\n"
+    assert after == before
+
+
+@pytest.mark.parametrize("name", [n for n in VALID if EXPECTED[n].get("same_data_as_base")])
+def test_the_same_data_written_differently_loads_to_the_same_tables(name):
+    """BOMs, CRLF, blank lines, trailing commas, Yes/TRUE/1 booleans: the base's very tables."""
+    base = datapackage.load(CORPUS / "base")
+    tables = datapackage.load(CORPUS / name)
+    for table, df in base.items():
+        pd.testing.assert_frame_equal(tables[table], df, check_exact=True, obj=table)
+
+
+def test_blank_lines_do_not_shift_the_index_readers_see():
+    ties = datapackage.load(CORPUS / "blank_line_in_the_middle")["ties"]
+    assert ties.index.equals(pd.RangeIndex(len(ties)))
+
+
+# -- (b) compendium build --------------------------------------------------------------
+@dataclass
+class Project:
+    """A project copy whose build reads one data folder, refilled with case after case."""
+
+    root: Path
+    data: Path
+    last_good: str | None = None
+
+    def put(self, name: str) -> None:
+        if self.data.exists():
+            shutil.rmtree(self.data)
+        shutil.copytree(CORPUS / name, self.data, ignore=shutil.ignore_patterns("expected.yaml"))
+
+    def build(self) -> subprocess.CompletedProcess:
+        return compendium("build", "--data", str(self.data), "--cores", "2", root=self.root)
+
+    @contextmanager
+    def _root_env(self):
+        old = os.environ.get("COMPENDIUM_ROOT")
+        os.environ["COMPENDIUM_ROOT"] = str(self.root)
+        try:
+            yield
+        finally:
+            if old is None:
+                del os.environ["COMPENDIUM_ROOT"]
+            else:
+                os.environ["COMPENDIUM_ROOT"] = old
+
+    @property
+    def paths(self):
+        from compendium.paths import default_paths
+
+        with self._root_env():
+            return default_paths(self.data)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Project:
+    root = tmp_path_factory.mktemp("project")
+    for folder in ("notebooks", "workflow", "book"):
+        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("_build", ".*"))
+    # outside the project root, so the build goes to private-builds/ as real data's would
+    data = tmp_path_factory.mktemp("cases").resolve() / "data"
+    return Project(root, data)
+
+
+@pytest.fixture(scope="module")
+def good_build(project) -> Project:
+    project.put("base")
+    proc = project.build()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    project.last_good = "base"
+    return project
+
+
+def page_text(path: Path) -> str:
+    s = path.read_text(encoding="utf-8")
+    s = s[s.find("<main") : s.find("</main>")]
+    return html.unescape(re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", s)))
+
+
+def started_jobs(output: str) -> set[str]:
+    return set(re.findall(r"\] start  (\S+)", output))
+
+
+def snapshot(folder: Path) -> dict[str, tuple]:
+    """Every path under ``folder`` with its kind, size, time and (files) content hash."""
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        rel = str(p.relative_to(folder))
+        if p.name == ".build.lock":  # every run writes its pid there
+            continue
+        if p.is_symlink():
+            out[rel] = ("link", os.readlink(p))
+        elif p.is_dir():
+            out[rel] = ("dir", p.stat().st_mtime_ns)
+        else:
+            st = p.stat()
+            out[rel] = ("file", st.st_size, st.st_mtime_ns, hashlib.sha256(p.read_bytes()).digest())
+    return out
+
+
+#: invalid packages handed to `build` after a good build (path escape, empty table,
+#: a broken CSV, a non-UTF-8 file, an empty file)
+INVALID_AFTER_GOOD = [
+    "network_id_parent_folder",
+    "empty_table",
+    "stray_quote",
+    "not_utf8",
+    "empty_file",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", INVALID_AFTER_GOOD)
+def test_invalid_data_after_a_good_build_changes_nothing(name, good_build):
+    project = good_build
+    paths = project.paths
+    private = paths.build_dir.parent
+    before = snapshot(private)
+    builds = sorted(p.name for p in (project.root / "private-builds").iterdir())
+    target = os.readlink(paths.html_dir)
+    index = (paths.html_dir / "index.html").read_bytes()
+    assert any(paths.slices_dir.rglob("*.csv"))
+
+    project.put(name)
+    proc = project.build()
+
+    expected = EXPECTED[name]["problems"]
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = proc.stderr.splitlines()
+    assert lines[-1] == f"{len(expected)} problem(s) in {project.data}; nothing was built"
+    assert_problem_lines(lines[:-1], expected, project.data)
+    assert os.readlink(paths.html_dir) == target
+    assert (paths.html_dir / "index.html").read_bytes() == index
+    assert snapshot(private) == before  # slices, plan, executed notebooks, book: untouched
+    assert sorted(p.name for p in (project.root / "private-builds").iterdir()) == builds
+    assert not (paths.slices_dir / "x").exists()
+
+
+# Cheap first: the cases holding the base's data re-run nothing after the base build.
+BUILD_ORDER = sorted(VALID, key=lambda n: (not EXPECTED[n].get("same_data_as_base"), n))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", BUILD_ORDER)
+def test_valid_case_builds_a_page_per_network(name, good_build):
+    project = good_build
+    project.put(name)
+    proc = project.build()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    same_data = EXPECTED[name].get("same_data_as_base")
+    if same_data and EXPECTED[project.last_good].get("same_data_as_base"):
+        # identical slices: the incremental build has nothing to re-run
+        assert started_jobs(proc.stdout) == set(), proc.stdout
+    project.last_good = name
+
+    paths = project.paths
+    tables = datapackage.load(project.data)
+    nets = tables["networks"]
+    pages = {p.stem for p in (paths.html_dir / "networks").glob("*.html")}
+    assert pages == set(nets["network_id"])
+    assert {p.stem for p in (paths.html_dir / "settings").glob("*.html")} == set(nets["setting"])
+    metrics = network.network_metrics(tables["organizations"], tables["ties"]).set_index(
+        "network_id"
+    )
+    names = nets.set_index("network_id")["name"]
+    tied = set(tables["ties"]["network_id"])
+    for network_id, row in metrics.iterrows():
+        text = page_text(paths.html_dir / "networks" / f"{network_id}.html")
+        assert names[network_id] in text
+        assert f"centralization {report.fmt(row['degree_centralization'])} " in text
+        if network_id not in tied:
+            # no ties: centralization is undefined, not 0 and not nan
+            said = re.search(r"Freeman degree centralization (\S+)", text)
+            assert said is not None and said.group(1) == "undefined", text
