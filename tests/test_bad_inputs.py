@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import html
 import importlib.util
+import itertools
 import os
 import re
 import shutil
@@ -20,7 +21,7 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -176,6 +177,8 @@ class Project:
     root: Path
     data: Path
     last_good: str | None = None
+    #: (case, network pages of the published book) after each successful build
+    history: list[tuple[str, set[str]]] = field(default_factory=list)
 
     def put(self, name: str) -> None:
         if self.data.exists():
@@ -221,6 +224,7 @@ def good_build(project) -> Project:
     proc = project.build()
     assert proc.returncode == 0, proc.stdout + proc.stderr
     project.last_good = "base"
+    project.history.append(("base", network_pages(project.paths.html_dir)))
     return project
 
 
@@ -289,6 +293,16 @@ def test_invalid_data_after_a_good_build_changes_nothing(name, good_build):
     assert not (paths.slices_dir / "x").exists()
 
 
+def network_pages(html_dir: Path) -> set[str]:
+    return {p.stem for p in (html_dir / "networks").glob("*.html")}
+
+
+def linked_pages(html_dir: Path, folder: str) -> set[str]:
+    """Pages of ``folder`` the book's navigation links to (from its first page)."""
+    nav = (html_dir / "intro.html").read_text(encoding="utf-8")
+    return set(re.findall(rf'href="{folder}/([^"#/]+)\.html"', nav))
+
+
 # Cheap first: the cases holding the base's data re-run nothing after the base build.
 BUILD_ORDER = sorted(VALID, key=lambda n: (not EXPECTED[n].get("same_data_as_base"), n))
 
@@ -300,18 +314,20 @@ def test_valid_case_builds_a_page_per_network(name, good_build):
     project.put(name)
     proc = project.build()
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    same_data = EXPECTED[name].get("same_data_as_base")
-    if same_data and EXPECTED[project.last_good].get("same_data_as_base"):
+    if EXPECTED[name].get("same_data_as_base") and EXPECTED[project.last_good].get(
+        "same_data_as_base"
+    ):
         # identical slices: the incremental build has nothing to re-run
         assert started_jobs(proc.stdout) == set(), proc.stdout
     project.last_good = name
-
     paths = project.paths
+    project.history.append((name, network_pages(paths.html_dir)))
+
     tables = datapackage.load(project.data)
     nets = tables["networks"]
-    pages = {p.stem for p in (paths.html_dir / "networks").glob("*.html")}
-    assert pages == set(nets["network_id"])
-    assert {p.stem for p in (paths.html_dir / "settings").glob("*.html")} == set(nets["setting"])
+    assert linked_pages(paths.html_dir, "networks") == set(nets["network_id"])
+    assert set(nets["network_id"]) <= network_pages(paths.html_dir)
+    assert linked_pages(paths.html_dir, "settings") == set(nets["setting"])
     metrics = network.network_metrics(tables["organizations"], tables["ties"]).set_index(
         "network_id"
     )
@@ -325,3 +341,26 @@ def test_valid_case_builds_a_page_per_network(name, good_build):
             # no ties: centralization is undefined, not 0 and not nan
             said = re.search(r"Freeman degree centralization (\S+)", text)
             assert said is not None and said.group(1) == "undefined", text
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="book.py removes a departed network's staged notebook, but Sphinx's incremental "
+    "output keeps its old HTML, which is published (unlinked) with the next book",
+)
+def test_a_network_dropped_from_the_data_leaves_the_published_book(good_build):
+    project = good_build
+    after_two = [
+        pages
+        for (_, previous), (case, pages) in itertools.pairwise(project.history)
+        if case == "one_network" and "rural_002" in previous
+    ]
+    if not after_two:  # the valid-case builds did not run (e.g. -k): build the sequence here
+        for name in ("base", "one_network"):
+            project.put(name)
+            proc = project.build()
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+            project.last_good = name
+        after_two = [network_pages(project.paths.html_dir)]
+    assert after_two[-1] == {"rural_001"}

@@ -116,6 +116,11 @@ def test_confounded_or_few_networks_are_flagged():
     assert (fit.df > 0).all() and list(fit.df.index) == list(fit.table["term"])
     with pytest.raises(ValueError, match="inference must be one of"):
         models.fuh7_model(frame, inference="hc0")
+    # two networks, one with the strategy: intercept and strategy use up both networks,
+    # whose residuals are then zero in that direction, so no sandwich can measure them
+    two = frame[frame["network_id"].isin(["net00", "net01"])]
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match="2 networks are too few"):
+        models.fuh7_model(two, covariates=models.PERSON_COVARIATES)
 
 
 def test_small_sample_standard_error_exceeds_cr1_with_one_treated_network():

@@ -406,3 +406,11 @@ def test_an_identifier_a_mapping_gives_is_kept_for_its_code():
     ids = dict(zip(book["label"], book["code"], strict=True))
     assert ids["Visible gains"] == "leadership"
     assert ids["Leadership"] == "facilitators-leadership"  # comes first, but gives way
+
+
+def test_importing_the_same_project_again_changes_nothing(capsys, qdpx, package):
+    imported(capsys, qdpx, package)
+    before = {p.name: p.stat().st_mtime_ns for p in package.iterdir()}
+    rc, out, _ = import_qda(capsys, qdpx, "--data", package, "--mapping", SOURCES_MAPPING)
+    assert rc == 0 and "wrote nothing (no change)" in out
+    assert {p.name: p.stat().st_mtime_ns for p in package.iterdir()} == before

@@ -88,12 +88,32 @@ def project(tmp_path_factory) -> ProjectPaths:
 def slurm_build(cluster, project):
     """Run the whole workflow through the SLURM executor; return its output and SLURM job ids."""
     plan = prepare(project)  # as `compendium build` does before it starts Snakemake
+    env = {**os.environ, **cluster, "COMPENDIUM_ROOT": str(project.root)}
+    # The profile's memory requests, cut to what this machine's node offers (SLURM rejects a
+    # job that asks for more than any node has); these replace the profile's whole lists.
+    cpus, mem = map(
+        int,
+        subprocess.run(
+            ["sinfo", "-h", "-p", cluster["COMPENDIUM_SLURM_PARTITION"], "-o", "%c %m"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()[:2],
+    )
     cmd = snakemake_command(
         project,
         cores=2,
         extra=[
             "--profile",
             str(PROFILE),
+            "--default-resources",
+            "runtime=30",
+            f"mem_mb={min(4000, mem // cpus)}",
+            "cpus_per_task=1",
+            "--set-resources",
+            "book:runtime=240",
+            f"book:mem_mb={min(16000, mem)}",
             # keep every job's SLURM log, to check where each job ran
             "--slurm-keep-successful-logs",
             # first status check soon after a submission: the test's jobs take seconds
@@ -101,7 +121,6 @@ def slurm_build(cluster, project):
             "2",
         ],
     )
-    env = {**os.environ, **cluster, "COMPENDIUM_ROOT": str(project.root)}
     env.pop("COMPENDIUM_DATA", None)
     t0 = time.monotonic()
     proc = subprocess.run(

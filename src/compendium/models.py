@@ -1,8 +1,8 @@
 """Regression models of outcomes on network strategies, with tidy results.
 
 Two generalized linear models, both with standard errors robust to the
-clustering of persons within networks (``cov_type="cluster"`` by
-``network_id``), since the predictor of interest varies between networks only:
+clustering of persons within networks (by ``network_id``), since the predictor
+of interest varies between networks only:
 
 * :func:`fuh7_model`: logistic regression of follow-up within 7 days of
   discharge (per episode);
@@ -14,14 +14,79 @@ network that has both case management and liaison officers in place, the two
 clinical strategies that bridge hospital and community (domain.md §3-§4).
 Other strategy flags can be built with ``flags`` (see :func:`network_covariates`)
 and passed to the models as ``predictors``.
-With few networks cluster-robust standard errors are too small: the
-intervals use Student's t with (networks - 1) degrees of freedom, and a fit on
-fewer than :data:`FEW_NETWORKS` networks warns.
 
 Design matrices are built here rather than from a formula, so that term names
 and reference levels do not depend on the formula engine: a categorical
 covariate ``age_group`` with levels 18-34 (reference), 35-49, ... gives the
 terms ``age_group[35-49]``, ...
+
+Inference with few networks
+---------------------------
+A network strategy is a property of a network, and within a setting it is
+often in place in all networks but one, or in one only. That network then has
+a leverage near 1 on the strategy's coefficient, and the usual cluster-robust
+(CR1) sandwich, which scales every network's residuals alike, is biased down.
+The default (``inference="bell-mccaffrey"``, :data:`INFERENCE`) is the CR2
+sandwich of Bell and McCaffrey (2002), which divides each network's residuals by
+``(I - H_gg)^(1/2)``, its block of the hat matrix of the final IRLS step, with
+Student's t on Satterthwaite degrees of freedom computed per term under a
+working model of independent errors (Imbens and Kolesár 2016; Pustejovsky and
+Tipton 2018). These degrees of freedom fall far below networks - 1 when a term
+rests on one or two networks, which widens exactly those intervals. Fits on
+fewer than :data:`FEW_NETWORKS` networks still warn, and a network-level
+predictor is refused when the network-level terms take up every network (e.g.
+two networks that differ in the strategy): their residuals then carry no
+information on it, whatever the correction.
+
+The choice was measured with ``benchmarks/validate_planted_effects.py`` (and a
+one-off script for the two GEE variants and the bootstrap), on the planted
+FUH-7 log-odds ratio (case management and liaison officers) and 30-day
+readmission log rate ratio (assertive community treatment) of
+:func:`compendium.synth.generate`: seeds 0-249 with 40 networks, 0-99 with 12.
+Coverage of 95 % intervals (Monte Carlo SE about 0.012 at 0.95 with 250 seeds,
+0.022 with 100), mean interval width on the log scale, and milliseconds per fit
+(median, GLM plus standard errors, one thread, busy 2-core machine):
+
+=========================== ======== ============= =============== ========
+method                      networks coverage       mean width      ms / fit
+                                     FUH-7 / ACT    FUH-7 / ACT     FUH / ACT
+=========================== ======== ============= =============== ========
+model-based (reference)     40       0.968 / 0.960 0.248 / 0.329   15 / 22
+CR1, t(G-1) (former)        40       0.888 / 0.940 0.221 / 0.318   15 / 22
+CR2, t(G-1)                 40       0.916 / 0.952 0.245 / 0.337   24 / 31
+**CR2, Bell-McCaffrey df**  40       0.968 / 0.960 0.295 / 0.348   24 / 31
+Mancl-DeRouen, t(G-1)       40       0.964 / 0.968 0.278 / 0.363   24 / 30
+wild cluster score boot.    40       0.940 / 0.960 0.276 / 0.345   16 / 23
+GEE exchangeable, MD, t     40       0.960 / --    53.4 / --       97 / 330
+model-based (reference)     12       0.92 / 0.98   0.530 / 0.641   11 / 12
+CR1, t(G-1) (former)        12       0.64 / 0.88   0.278 / 0.508   11 / 12
+CR2, t(G-1)                 12       0.77 / 0.94   0.393 / 0.684   13 / 15
+**CR2, Bell-McCaffrey df**  12       0.95 / 0.98   1.198 / 1.038   13 / 15
+Mancl-DeRouen, t(G-1)       12       0.84 / 0.99   0.626 / 1.040   12 / 13
+wild cluster score boot.    12       0.83 / 0.94   0.870 / 0.813   12 / 13
+=========================== ======== ============= =============== ========
+
+Only CR2 with Bell-McCaffrey degrees of freedom reaches 0.93 for both
+effects at both sizes, at little cost: its standard errors are unbiased at 40
+networks (mean SE / SD of estimates 1.00 for FUH-7, 0.97 for ACT, against 0.90
+and 0.92 for CR1) and its intervals are 19 % (FUH-7) and 6 % (ACT) wider than
+the model-based ones; at 12 networks the width reflects how little a handful of
+networks on one side of the exposure can tell (median FUH-7 degrees of freedom
+1.7). Mancl-DeRouen is statsmodels' ``GEE(..., cov_struct=Independence())``
+``.fit(cov_type="bias_reduced")`` (same numbers, 2-3 times slower); it over-corrects the
+standard error at 40 networks yet, keeping networks - 1 degrees of freedom,
+under-covers at 12. Where one network alone identifies a direction of the
+coefficients, its residuals there are zero and carry no information: the
+sandwiches here leave it out (pseudo-inverse), whereas statsmodels' GEE divides
+by ~0 and returns standard errors in the hundreds. The wild cluster bootstrap
+of the scores (Kline and Santos 2012; Webb weights, 999 draws, symmetric
+percentile-t) is fast but under-covers at 12 networks; a bootstrap that refits
+the GLM would take 11-17 s per model (999 refits) and has no wild form for a
+binary outcome. GEE with an exchangeable working correlation changes the
+estimator: its Poisson fits did not converge (NaN) in every seed and a few
+FUH-7 standard errors exploded (mean width 53). The synthetic data plant no
+between-network variation beyond the covariates, so there the model-based
+errors are right; real networks differ, which is what the clustering is for.
 """
 
 from __future__ import annotations
@@ -315,6 +380,31 @@ def _require_full_rank(X: pd.DataFrame, names: Sequence[str]) -> None:
     )
 
 
+def _require_networks_to_spare(
+    X: pd.DataFrame, groups: np.ndarray, predictors: Sequence[str]
+) -> None:
+    """Refuse network-level predictors when the network-level terms use up every network.
+
+    With as many network-level terms (intercept included) as networks, e.g. two
+    networks that differ in the strategy, each network's residuals are zero in
+    the direction of those terms: no sandwich can estimate their standard
+    errors, whatever its small-sample correction.
+    """
+    values = X.to_numpy()
+    _, first = np.unique(groups, return_index=True)
+    network_level = (values == values[first][groups]).all(axis=0)
+    n_networks = len(first)
+    if np.linalg.matrix_rank(values[first][:, network_level]) < n_networks:
+        return
+    columns = X.columns[network_level]
+    names = [p for p in predictors if any(c == p or c.startswith(f"{p}[") for c in columns)]
+    if names:
+        raise ValueError(
+            f"{' and '.join(names)}: {n_networks} networks are too few to estimate the "
+            "standard error of a network-level effect (the network-level terms use them all)"
+        )
+
+
 def _group_sums(groups: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarray:
     """Column sums of ``values`` (rows x k) within each group: groups x k."""
     indicator = sparse.csr_array(
@@ -448,6 +538,7 @@ def _fit(
         )
     X, references, dropped = _design(frame, predictors, covariates)
     _require_full_rank(X, [*predictors, *covariates])
+    _require_networks_to_spare(X, groups, predictors)
     y = frame[outcome].astype(float).to_numpy()
     kwargs = {}
     if exposure is not None:

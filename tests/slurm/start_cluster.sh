@@ -10,7 +10,11 @@
 # daemons already running for this cluster folder are left alone.
 #
 # Everything lives under $COMPENDIUM_SLURM_DIR (default: $TMPDIR/compendium-slurm): slurm.conf,
-# state, spool, logs, pid files. On stdout it prints only shell assignments:
+# state, spool, logs, pid files. Outside it: the munge key (/etc/munge, created if missing),
+# munged's socket (/run/munge), and slurmd's link to its cached slurm.conf (/run/slurm/conf),
+# which is how srun inside a job finds the cluster: Snakemake's job step drops SLURM_CONF.
+# Ports: $COMPENDIUM_SLURM_PORT (default 6817) and the next one. On stdout it prints only shell
+# assignments:
 #   export SLURM_CONF=...             the configuration every SLURM client needs
 #   export COMPENDIUM_SLURM_DIR=...   the cluster folder (logs in log/, finished jobs in log/jobcomp.log)
 #   export COMPENDIUM_SLURM_PARTITION=...
