@@ -169,6 +169,22 @@ def test_blank_lines_do_not_shift_the_index_readers_see():
     assert ties.index.equals(pd.RangeIndex(len(ties)))
 
 
+def test_a_runaway_quote_in_a_large_file_names_its_row(tmp_path):
+    """Past the csv reader's field-size limit, the row where the quote opens is still named."""
+    data = tmp_path / "data"
+    shutil.copytree(CORPUS / "base", data, ignore=shutil.ignore_patterns("expected.yaml"))
+    path = data / "service_contacts.csv"
+    header, *rows = path.read_text(encoding="utf-8").splitlines()
+    # 20 copies of the contacts under new ids: well past 131,072 characters after row 4
+    lines = [header] + [row.replace(",", f"-{k:02d},", 1) for k in range(20) for row in rows]
+    lines[3] = lines[3].replace(",rural_001,", ',"rural_001,', 1)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert [str(p) for p in datapackage.validate(data)] == [
+        f"{path}, row 4: a value longer than 131072 characters starts in this row: "
+        'a double quote (") opened there is probably never closed'
+    ]
+
+
 # -- (b) compendium build --------------------------------------------------------------
 @dataclass
 class Project:
@@ -228,10 +244,15 @@ def good_build(project) -> Project:
     return project
 
 
+#: Sphinx prints straight quotes as typographic ones
+SMART_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
+
+
 def page_text(path: Path) -> str:
     s = path.read_text(encoding="utf-8")
     s = s[s.find("<main") : s.find("</main>")]
-    return html.unescape(re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", s)))
+    text = html.unescape(re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", s)))
+    return text.translate(SMART_QUOTES)
 
 
 def started_jobs(output: str) -> set[str]:

@@ -44,10 +44,9 @@ def cluster():
         timeout=900,  # may install the Debian packages first
     )
     if proc.returncode != 0:
-        pytest.skip(
-            f"no SLURM cluster (start_cluster.sh exit {proc.returncode}): "
-            + " | ".join(proc.stderr.strip().splitlines()[-3:])
-        )
+        lines = proc.stderr.strip().splitlines() or ["(no message)"]
+        errors = [line for line in lines if "ERROR:" in line] or lines[-1:]
+        pytest.skip(f"no SLURM cluster (start_cluster.sh exit {proc.returncode}): {errors[-1]}")
     env = dict(
         line[len("export ") :].split("=", 1)
         for line in proc.stdout.splitlines()
@@ -68,20 +67,19 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> ProjectPaths:
-    """A copy of the project with a generated two-network package, prepared for the workflow."""
+    """A copy of the project (notebooks, workflow, narrative) with a two-network package."""
     from compendium.synth import write
 
     root = tmp_path_factory.mktemp("slurm-project")
     for folder in ("notebooks", "workflow", "book"):
         shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("_build", ".*"))
     write(root / "data", seed=3, n_networks=2)
-    paths = ProjectPaths(
+    return ProjectPaths(
         root=root,
         data_dir=root / "data",
         build_dir=root / "build",
         html_dir=root / "book" / "_build" / "html",
     )
-    return paths
 
 
 @pytest.fixture(scope="module")

@@ -79,6 +79,14 @@ def _decode(raw: bytes, label: str) -> tuple[str | None, list[Problem]]:
         return None, [Problem(label, row, column, msg)]
 
 
+class _UnreadableRow(csv.Error):
+    """The CSV reader gave up on the record starting at file line ``row``."""
+
+    def __init__(self, row: int, reason: str):
+        super().__init__(reason)
+        self.row = row
+
+
 def _records(text: str) -> tuple[list[int], list[int], list[list[str]]]:
     """The CSV records of ``text``, and the file lines each starts and ends on.
 
@@ -86,16 +94,23 @@ def _records(text: str) -> tuple[list[int], list[int], list[list[str]]]:
     value holding a line break must not shift the rows after it.
     """
     reader = csv.reader(io.StringIO(text, newline=""))
-    records = list(reader)
-    if len(records) == reader.line_num:  # no record spans several lines
+    try:
+        records = list(reader)
+        one_line_each = len(records) == reader.line_num
+    except csv.Error:
+        one_line_each = False  # read again, line by line, to name the row
+    if one_line_each:
         starts = ends = list(range(1, len(records) + 1))
     else:
         reader = csv.reader(io.StringIO(text, newline=""))
         starts, ends, records = [], [], []
-        for cells in reader:
-            starts.append(ends[-1] + 1 if ends else 1)
-            ends.append(reader.line_num)
-            records.append(cells)
+        try:
+            for cells in reader:
+                starts.append(ends[-1] + 1 if ends else 1)
+                ends.append(reader.line_num)
+                records.append(cells)
+        except csv.Error as err:
+            raise _UnreadableRow(ends[-1] + 1 if ends else 1, str(err)) from None
     # blank lines (and lines of spaces) hold no record
     keep = [i for i, cells in enumerate(records) if len(cells) > 1 or (cells and cells[0].strip())]
     if len(keep) < len(records):
@@ -259,6 +274,14 @@ def read_table(path: Path, table: Table, label: str | None = None):
         return None, [Problem(label, 1, None, "file is empty: it needs at least a header row")]
     try:
         raw, problems = _frame(text, table, label)
+    except _UnreadableRow as err:
+        msg = f"not a readable CSV row ({err})"
+        if "field larger than field limit" in str(err):
+            msg = (
+                f"a value longer than {csv.field_size_limit()} characters starts in this row: "
+                'a double quote (") opened there is probably never closed'
+            )
+        return None, [Problem(label, err.row, None, msg)]
     except csv.Error as err:
         return None, [Problem(label, None, None, f"not a readable CSV file ({err})")]
     if raw is None:

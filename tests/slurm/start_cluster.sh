@@ -177,7 +177,11 @@ if ! alive "$DIR/run/slurmctld.pid"; then
     slurmctld -f "$CONF" -i || ctld_failed "slurmctld did not start"
     started+=(slurmctld)
 fi
-for _ in $(seq 50); do scontrol ping 2> /dev/null | grep -q "is UP" && break; sleep 0.2; done
+for _ in $(seq 50); do
+    scontrol ping 2> /dev/null | grep -q "is UP" && break
+    alive "$DIR/run/slurmctld.pid" || break
+    sleep 0.2
+done
 if ! scontrol ping 2> /dev/null | grep -q "is UP"; then
     alive "$DIR/run/slurmctld.pid" || ctld_failed "slurmctld started, then exited"
     ctld_failed "slurmctld runs but does not answer (scontrol ping)"

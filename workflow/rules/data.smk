@@ -13,7 +13,12 @@ from compendium.plan import package_source_files, prepare, read_plan, slice_file
 
 try:
     # `compendium build` has just validated and sliced the data; plain `snakemake` has not.
-    PLAN = read_plan(PATHS) if config.get("prepared") else prepare(PATHS)
+    # A cluster job re-reads this file on its node (twice with SLURM): the main process has
+    # prepared by then, and preparing again in every job would re-validate the whole package.
+    if config.get("prepared") or not workflow.is_main_process:
+        PLAN = read_plan(PATHS)
+    else:
+        PLAN = prepare(PATHS)
 except DataPackageError as err:
     # One line per problem, and nothing written: the build stops here.
     sys.stderr.write(str(err) + "\n")
@@ -28,9 +33,14 @@ def kernel_is_registered():
     return spec.exists() and sys.executable in spec.read_text()
 
 
-# The venv may have been rebuilt since the sentinel was written.
-if PATHS.kernel_sentinel.exists() and not kernel_is_registered():
+# The venv may have been rebuilt since the sentinel was written (checked by the main process
+# only: a job must not delete another job's input).
+if workflow.is_main_process and PATHS.kernel_sentinel.exists() and not kernel_is_registered():
     PATHS.kernel_sentinel.unlink()
+
+# Registering takes a second; as a cluster job it would wait in the queue first.
+localrules:
+    register_kernel,
 
 
 rule register_kernel:

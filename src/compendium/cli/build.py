@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 from ._common import add_data_option, user_paths
 
@@ -22,6 +23,21 @@ def add_arguments(parser):
     parser.add_argument(
         "--force", action="store_true", help="re-run everything, even what is up to date"
     )
+    parser.add_argument(
+        "--profile",
+        metavar="PATH",
+        default=None,
+        help="Snakemake profile that runs the notebooks elsewhere, e.g. profiles/slurm "
+        "(each notebook becomes a SLURM job; --cores then only limits local work)",
+    )
+
+
+def resolve_profile(profile: str, root: Path) -> Path | None:
+    """The profile folder (or YAML file), from the current folder or else the repository root."""
+    for candidate in (Path(profile), root / profile):
+        if candidate.is_file() or (candidate / "config.yaml").is_file():
+            return candidate.resolve()
+    return None
 
 
 class Progress:
@@ -73,6 +89,13 @@ def run(args) -> int:
     from compendium.plan import prepare
 
     paths = user_paths(args)
+    extra = None
+    if args.profile:
+        profile = resolve_profile(args.profile, paths.root)
+        if profile is None:
+            print(f"no Snakemake profile at {args.profile} (a folder with config.yaml)", file=sys.stderr)
+            return 2
+        extra = ["--profile", str(profile)]
     t0 = time.monotonic()
     try:
         lock = BuildLock(paths.build_dir).__enter__()
@@ -108,7 +131,9 @@ def run(args) -> int:
         print(
             f"data: {paths.data_dir} ({len(plan.networks)} networks, {kind}, hash {plan.data_hash})"
         )
-        cmd = snakemake_command(paths, args.cores, targets, dry_run=args.dry_run, force=args.force)
+        cmd = snakemake_command(
+            paths, args.cores, targets, dry_run=args.dry_run, force=args.force, extra=extra
+        )
         log_path = paths.logs_dir / f"snakemake-{time.strftime('%Y%m%dT%H%M%S')}.log"
         progress = Progress()
         if args.dry_run:
