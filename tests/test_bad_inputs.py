@@ -365,11 +365,6 @@ def test_valid_case_builds_a_page_per_network(name, good_build):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="book.py removes a departed network's staged notebook, but Sphinx's incremental "
-    "output keeps its old HTML, which is published (unlinked) with the next book",
-)
 def test_a_network_dropped_from_the_data_leaves_the_published_book(good_build):
     project = good_build
     after_two = [

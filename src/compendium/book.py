@@ -194,10 +194,17 @@ def assemble(paths: ProjectPaths, plan: Plan) -> list[Path]:
     wanted.add(toc)
     if write_if_changed(toc, yaml.safe_dump(table_of_contents(stage_dir, plan), sort_keys=False)):
         changed.append(toc)
-    # A network that left the data must leave the book too.
-    for old in list(stage_dir.rglob("*")):
-        if old.is_file() and "_build" not in old.relative_to(stage_dir).parts and old not in wanted:
-            old.unlink()
+    # A network that left the data must leave the book too. Sphinx's incremental output would
+    # keep the departed page's HTML, so its build folder starts afresh (rare: data removed).
+    removed = [
+        old
+        for old in stage_dir.rglob("*")
+        if old.is_file() and "_build" not in old.relative_to(stage_dir).parts and old not in wanted
+    ]
+    for old in removed:
+        old.unlink()
+    if removed:
+        shutil.rmtree(stage_dir / "_build", ignore_errors=True)
     return changed, current
 
 

@@ -128,11 +128,6 @@ class Package:
         }
 
 
-def row_of(df: pd.DataFrame, mask) -> int:
-    """File row (the header is row 1) of the first row where ``mask`` holds."""
-    return int(mask.to_numpy().nonzero()[0][0]) + 2
-
-
 def problem(file: str, row: int | None, column: str | None, contains: str) -> dict:
     return {"file": file, "row": row, "column": column, "contains": contains}
 
