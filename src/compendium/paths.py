@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,6 +134,19 @@ class ProjectPaths:
     @property
     def kernel_sentinel(self) -> Path:
         return self.build_dir / ".kernel-registered"
+
+    @property
+    def executor_socket(self) -> Path:
+        """Unix socket of the warm-kernel service of a running ``compendium build``.
+
+        In the build folder; a folder too deep for a socket path (about 100 bytes)
+        gets one in the temporary folder, named after the build folder.
+        """
+        path = self.build_dir / ".executor.sock"
+        if len(os.fsencode(path)) < 100:
+            return path
+        tag = hashlib.sha256(os.fsencode(self.build_dir.resolve())).hexdigest()[:16]
+        return Path(tempfile.gettempdir()) / f"compendium-{tag}.sock"
 
 
 def default_paths(data_dir: str | os.PathLike | None = None) -> ProjectPaths:

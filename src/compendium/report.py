@@ -195,3 +195,35 @@ def rate_text(rate, n) -> str:
     if 0 < int(n) < privacy.THRESHOLD:
         return f"not shown (fewer than {privacy.THRESHOLD} people)"
     return fmt(rate, percent=True)
+
+
+def continuity_sentence(result) -> str:
+    """The network page's paragraph on continuity after hospitalization.
+
+    Parameters
+    ----------
+    result : Series or None
+        The network's row of :func:`compendium.outcomes.network_outcomes`;
+        None when the network recorded no psychiatric discharge.
+    """
+    if result is None:
+        return "No psychiatric discharge is recorded for this network, so there is nothing to follow."
+    n = int(result["n_episodes"])
+    rates = {k: rate_text(result[k], n) for k in ("fuh7_rate", "fuh30_rate", "readmission30_rate")}
+    return (
+        f"Of the {count_text(n)} people discharged from a psychiatric hospitalization, "
+        f"{rates['fuh7_rate']} had an ambulatory follow-up within 7 days and {rates['fuh30_rate']} "
+        f"within 30 days; {rates['readmission30_rate']} were readmitted within 30 days (outcomes). "
+        f"Their mean continuity-of-care index (Bice–Boxerman) is {fmt(result['mean_coc'])}, their "
+        f"usual-provider continuity {fmt(result['mean_upc'])}, and on average each had to tell "
+        f"their story again to {fmt(result['mean_story_retold'])} further providers. The network "
+        f"delivered {fmt(result['contacts_per_person'])} ambulatory contacts per person "
+        "(an output, not an outcome)."
+    )
+
+
+def is_small(n) -> bool:
+    """True for a count of people that disclosure control suppresses (1 to 4)."""
+    from . import privacy
+
+    return 0 < int(n) < privacy.THRESHOLD

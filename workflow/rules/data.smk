@@ -5,32 +5,47 @@
 # out identical (it has no "restat"), so a slicing job would make every notebook stale
 # whenever any network changed. `prepare` rewrites a slice only when its content changes, so
 # an edit to one network's rows reaches only the runs that read that network.
+import json
 import os
 import sys
 
-from compendium.datapackage import DataPackageError
 from compendium.plan import package_source_files, prepare, read_plan, slice_files
 
-try:
-    # `compendium build` has just validated and sliced the data; plain `snakemake` has not.
-    # A cluster job re-reads this file on its node (twice with SLURM): the main process has
-    # prepared by then, and preparing again in every job would re-validate the whole package.
-    if config.get("prepared") or not workflow.is_main_process:
-        PLAN = read_plan(PATHS)
-    else:
+# `compendium build` has just validated and sliced the data; plain `snakemake` has not.
+# A cluster job re-reads this file on its node (twice with SLURM): the main process has
+# prepared by then, and preparing again in every job would re-validate the whole package.
+if config.get("prepared") or not workflow.is_main_process:
+    PLAN = read_plan(PATHS)  # reading a plan imports no pandas: the workflow starts fast
+else:
+    from compendium.datapackage import DataPackageError
+
+    try:
         PLAN = prepare(PATHS)
-except DataPackageError as err:
-    # One line per problem, and nothing written: the build stops here.
-    sys.stderr.write(str(err) + "\n")
-    raise SystemExit(1)
+    except DataPackageError as err:
+        # One line per problem, and nothing written: the build stops here.
+        sys.stderr.write(str(err) + "\n")
+        raise SystemExit(1)
 
 # Touched-but-unchanged inputs re-run nothing: Snakemake compares their checksums.
 PACKAGE_SOURCE = [str(p) for p in package_source_files(PATHS)]
 
 
 def kernel_is_registered():
+    """The venv's kernel spec starts this venv's interpreter (``python`` or ``python3``)."""
     spec = Path(sys.prefix) / "share" / "jupyter" / "kernels" / "compendium" / "kernel.json"
-    return spec.exists() and sys.executable in spec.read_text()
+    try:
+        python = Path(json.loads(spec.read_text())["argv"][0])
+        # the same binary in the same bin folder: another venv's python resolves alike
+        return os.path.samefile(python, sys.executable) and os.path.samefile(
+            python.parent, Path(sys.executable).parent
+        )
+    except (OSError, ValueError, KeyError, IndexError):
+        return False
+
+
+# What the sentinel says: the venv, not the interpreter's name (`python` or `python3`, after
+# who started the build); every notebook reads the sentinel, and new content re-runs them all.
+VENV = sys.prefix
 
 
 # The venv may have been rebuilt since the sentinel was written (checked by the main process
@@ -49,4 +64,4 @@ rule register_kernel:
         PATHS.kernel_sentinel,
     shell:
         '"{PYTHON}" -m ipykernel install --sys-prefix --name compendium '
-        '--display-name "Python (compendium)" > /dev/null && echo "{PYTHON}" > "{output}"'
+        '--display-name "Python (compendium)" > /dev/null && echo "{VENV}" > "{output}"'

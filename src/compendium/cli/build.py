@@ -40,6 +40,29 @@ def resolve_profile(profile: str, root: Path) -> Path | None:
     return None
 
 
+def notebook_service(paths, plan, args, remote: bool):
+    """Warm kernels for this build's notebooks (:mod:`compendium.executor`), or nothing.
+
+    Not when a profile sends the jobs elsewhere. Started at once when notebooks
+    are sure to run (a first or forced build), else by the first job that asks,
+    so a build with nothing to run starts no kernel.
+    """
+    from contextlib import nullcontext
+
+    from compendium import executor
+    from compendium.paths import CROSS_NETWORK
+
+    if remote or not executor.enabled():
+        return nullcontext()
+    outputs = (
+        [paths.executed_network(n) for n in plan.networks]
+        + [paths.executed_setting(s) for s in plan.settings]
+        + [paths.executed_cross(n) for n in CROSS_NETWORK]
+    )
+    eager = args.force or not all(p.exists() for p in outputs)
+    return executor.Service(paths, workers=args.cores, eager=eager)
+
+
 class Progress:
     """Prints one line per job started or finished: counts, what runs, elapsed time."""
 
@@ -140,7 +163,8 @@ def run(args) -> int:
             from compendium.cli.status import print_stale
 
             return print_stale(paths, cmd, log_path)
-        rc = run_snakemake(cmd, log_path, progress)
+        with notebook_service(paths, plan, args, remote=extra is not None):
+            rc = run_snakemake(cmd, log_path, progress)
     finally:
         lock.__exit__(None, None, None)
 

@@ -34,26 +34,56 @@ def template_and_parameters(paths, plan, kind: str, target: str) -> tuple[Path, 
     return paths.notebook(target), {}
 
 
-def run(args) -> int:
+def execute(paths, kind: str, target: str, out: Path, log: Path, kernel=None) -> str | None:
+    """Execute one run of the plan; return its failure summary, or None when it succeeded.
+
+    ``kernel`` is a started kernel to run on (the build's warm kernels); without
+    one, papermill starts its own.
+    """
     from compendium import __version__
-    from compendium.datapackage import content_hash
     from compendium.execute import NotebookFailure, git_commit, run_notebook
     from compendium.plan import read_plan
 
-    paths = internal_paths(args)
     plan = read_plan(paths)
-    template, params = template_and_parameters(paths, plan, args.kind, args.target)
+    template, params = template_and_parameters(paths, plan, kind, target)
     provenance = {
         "compendium_version": __version__,
         "git_commit": git_commit(paths.root),
         "data_package_hash": plan.data_hash,
-        "slice_hashes": {Path(d).name: content_hash(Path(d)) for d in params.get("data_dirs", [])},
+        "slice_hashes": {
+            Path(d).name: plan.slice_hash(paths, Path(d).name) for d in params.get("data_dirs", [])
+        },
         "synthetic": plan.synthetic,
     }
     try:
-        run_notebook(template, args.out, params, args.log, provenance)
+        run_notebook(template, out, params, log, provenance, kernel_manager=kernel)
     except NotebookFailure as failure:
+        return failure.summary
+    return None
+
+
+def run(args) -> int:
+    from compendium.executor import ServiceLost, submit
+
+    paths = internal_paths(args)
+    job = {
+        "kind": args.kind, "target": args.target, "out": str(args.out), "log": str(args.log),
+        "root": str(paths.root), "data": str(paths.data_dir), "build": str(paths.build_dir),
+        "html": str(paths.html_dir),
+    }
+    try:
+        # a running `compendium build` executes it on a warm kernel; otherwise run it here
+        outcome = submit(paths, job)
+    except ServiceLost as err:
+        print(f"COMPENDIUM-FAILURE notebook {args.kind} {args.target}: {err}", file=sys.stderr)
+        return 1
+    failure = (
+        outcome["failure"]
+        if outcome is not None
+        else execute(paths, args.kind, args.target, args.out, args.log)
+    )
+    if failure:
         # The marker line lets `compendium build` pick the summary out of Snakemake's log.
-        print("COMPENDIUM-FAILURE " + failure.summary.replace("\n", "\n  "), file=sys.stderr)
+        print("COMPENDIUM-FAILURE " + failure.replace("\n", "\n  "), file=sys.stderr)
         return 1
     return 0

@@ -1,0 +1,632 @@
+"""Warm kernels for ``compendium build``: a small local executor service.
+
+Starting a Jupyter kernel and importing pandas, seaborn, statsmodels and networkx
+into it costs seconds per notebook: more than most notebooks of the compendium
+take to run. While ``compendium build`` runs, this service keeps that cost out
+of the notebooks.
+
+* A *zygote* process, started with the interpreter and flags of the project
+  kernel, imports the heavy modules once and then forks a **new kernel for
+  every notebook**. A fork is a fresh process: nothing one notebook does
+  reaches another, and no kernel is ever reused. The zygote keeps a spare
+  kernel forked ahead, so the next notebook finds its kernel ready.
+* One *runner* process per core executes notebooks with papermill on those
+  kernels. Papermill runs in these separate processes, never in threads.
+* ``compendium run-notebook`` (what each Snakemake job runs) hands its job to a
+  runner over a Unix socket in the build folder (readable by its owner only)
+  and waits for the outcome. When no service listens (plain ``snakemake``,
+  SLURM jobs, ``COMPENDIUM_EXECUTOR=inline``), or the project kernel is not the
+  zygote's interpreter, the job runs papermill itself, as before.
+
+Nothing outlives the build: the service's processes sit in their own session
+(Ctrl-C reaches them through the build), runners and zygote leave when the
+build's lifeline pipe closes, runners kill their kernel when its job's client
+hangs up, and kernels leave when their zygote dies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from .paths import PACKAGE_DIR, ProjectPaths
+
+#: ``COMPENDIUM_EXECUTOR=inline`` makes every job run papermill itself.
+SWITCH = "COMPENDIUM_EXECUTOR"
+KERNEL_NAME = "compendium"
+#: Kernels the zygote keeps forked ahead (each holds the imported libraries' memory).
+SPARES = 1
+#: Imported once by the zygote, before the package's own modules.
+PRELOAD = ("IPython.display", "myst_nb", "pandas", "seaborn", "statsmodels.api", "networkx")
+_MPL_INLINE = "module://matplotlib_inline.backend_inline"
+
+
+def enabled() -> bool:
+    """Whether this platform and environment allow the service."""
+    return (
+        os.environ.get(SWITCH, "") != "inline"
+        and hasattr(os, "fork")
+        and hasattr(socket, "AF_UNIX")
+    )
+
+
+# -- client side: `compendium run-notebook` ---------------------------------------------------
+class ServiceLost(RuntimeError):
+    """The service went away while it ran the job (the build was stopped)."""
+
+
+def submit(paths: ProjectPaths, job: dict) -> dict | None:
+    """Hand one job to the build's service and wait for its outcome.
+
+    Returns
+    -------
+    dict or None
+        ``{"failure": summary or None}``; None when no service takes the job
+        (the caller then runs it itself).
+
+    Raises
+    ------
+    ServiceLost
+        When the service stopped after it took the job: the build is being
+        stopped, so the job must not start again on its own.
+    """
+    if not enabled():
+        return None
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(str(paths.executor_socket))
+    except OSError:  # no socket, or a dead build's socket: no service
+        sock.close()
+        return None
+    with sock:
+        try:
+            sock.sendall(json.dumps(job).encode() + b"\n")
+            first = _read_line(sock)
+        except OSError:
+            first = b""
+        if not first:  # the service closed before it took the job: nothing ran
+            return None
+        answer = json.loads(first)
+        if "fallback" in answer:
+            sys.stderr.write(f"warm kernels unavailable ({answer['fallback']}); running papermill here\n")
+            return None
+        try:
+            reply = _read_line(sock)
+        except OSError:
+            reply = b""
+    if not reply:
+        raise ServiceLost("the build's notebook service stopped before the notebook finished")
+    return json.loads(reply)
+
+
+def _read_line(sock: socket.socket) -> bytes:
+    buf = b""
+    while not buf.endswith(b"\n"):
+        chunk = sock.recv(65536)
+        if not chunk:
+            return b""
+        buf += chunk
+    return buf
+
+
+# -- build side -------------------------------------------------------------------------------
+class Service:
+    """The warm-kernel service of one build (a context manager).
+
+    The socket is bound on entry, so jobs queue there from the first moment;
+    the zygote and runners start then (``eager``), or with the first job that
+    knocks, so a build with nothing to run starts no kernel.
+
+    Parameters
+    ----------
+    paths : ProjectPaths
+        The build; its socket is ``paths.executor_socket``.
+    workers : int
+        Runners, i.e. notebooks executing at once (the build's cores).
+    eager : bool
+        Start the zygote and runners on entry rather than with the first job.
+    spares : int
+        Kernels the zygote keeps forked ahead.
+    """
+
+    def __init__(self, paths: ProjectPaths, workers: int, eager: bool = True, spares: int = SPARES):
+        self.paths = paths
+        self.workers = max(1, workers)
+        self.eager = eager
+        self.spares = spares
+        self.sock: socket.socket | None = None
+        self.procs: list[subprocess.Popen] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._lifeline: int | None = None
+        self._log = None
+
+    def __enter__(self) -> Service:
+        path = self.paths.executor_socket
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)  # a killed build's socket; the build lock is ours
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old = os.umask(0o177)  # owner only: a job names files to write and code to run
+        try:
+            sock.bind(str(path))
+        finally:
+            os.umask(old)
+        sock.listen(128)
+        self.sock = sock
+        if self.eager:
+            self.start()
+        else:
+            self.start_on_demand()
+        return self
+
+    def start(self) -> None:
+        """Start the zygote and the runners (once)."""
+        with self._lock:
+            if self.procs or self._stop.is_set() or self.sock is None:
+                return
+            self.paths.logs_dir.mkdir(parents=True, exist_ok=True)
+            self._log = open(self.paths.logs_dir / "executor.log", "ab")
+            read_end, self._lifeline = os.pipe()
+            pairs = [socket.socketpair() for _ in range(self.workers)]
+            module = ["-m", "compendium.executor"]
+            common = dict(
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=self._log,
+                start_new_session=True,  # Ctrl-C reaches the build, which stops us
+                cwd=str(self.paths.build_dir),
+            )
+            zygote_fds = [p[0].fileno() for p in pairs]
+            self.procs.append(
+                subprocess.Popen(
+                    [*_interpreter(), *module, "zygote", "--lifeline", str(read_end), "--spares", str(self.spares),
+                     "--runners", ",".join(map(str, zygote_fds))],
+                    pass_fds=[read_end, *zygote_fds],
+                    **common,
+                )
+            )
+            for _, runner_end in pairs:
+                self.procs.append(
+                    subprocess.Popen(
+                        [sys.executable, *module, "runner", "--lifeline", str(read_end),
+                         "--listen", str(self.sock.fileno()), "--zygote", str(runner_end.fileno()),
+                         "--build", str(self.paths.build_dir)],
+                        pass_fds=[read_end, self.sock.fileno(), runner_end.fileno()],
+                        **common,
+                    )
+                )
+            os.close(read_end)
+            for a, b in pairs:
+                a.close()
+                b.close()
+        threading.Thread(target=self._monitor, name="executor-monitor", daemon=True).start()
+
+    def _monitor(self) -> None:
+        """When every runner has died, stop taking jobs: later jobs then run papermill themselves."""
+        runners = self.procs[1:]
+        while not self._stop.wait(0.5):
+            if all(p.poll() is not None for p in runners):
+                with self._lock:
+                    if self.sock is not None and not self._stop.is_set():
+                        sys.stderr.write(
+                            f"the notebook service stopped; see {self.paths.logs_dir / 'executor.log'}\n"
+                        )
+                        self.sock.close()
+                        self.paths.executor_socket.unlink(missing_ok=True)
+                        self.sock = None
+                return
+
+    def start_on_demand(self) -> None:
+        """Start when the first job knocks (a no-op build starts nothing)."""
+
+        def wait() -> None:
+            while not self._stop.is_set():
+                try:
+                    ready, _, _ = select.select([self.sock], [], [], 0.2)
+                except (OSError, ValueError):  # closed under us
+                    return
+                if ready:
+                    self.start()
+                    return
+
+        threading.Thread(target=wait, name="executor-on-demand", daemon=True).start()
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        with self._lock:
+            if self.sock is not None:
+                self.sock.close()
+                self.paths.executor_socket.unlink(missing_ok=True)
+                self.sock = None
+            if self._lifeline is not None:
+                os.close(self._lifeline)  # runners and zygote see it close and leave
+                self._lifeline = None
+            deadline = time.monotonic() + 5
+            for proc in self.procs:
+                try:
+                    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            if self._log is not None:
+                self._log.close()
+
+
+def _interpreter() -> list[str]:
+    """The project kernel's interpreter and flags, to start the zygote with.
+
+    The runners check at every job that the kernel spec still matches (see
+    :func:`_kernel_mismatch`); when it does not, jobs run papermill inline.
+    """
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        argv = KernelSpecManager().get_kernel_spec(KERNEL_NAME).argv
+        if "-m" in argv:
+            return argv[: argv.index("-m")]
+    except Exception:  # not registered yet: the workflow's first job registers it
+        pass
+    return [sys.executable, "-Xfrozen_modules=off"]
+
+
+def _kernel_mismatch(zygote_prefix: list[str]) -> str | None:
+    """Why the registered project kernel is not what the zygote forks, or None."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+    except NoSuchKernel:
+        return f"no kernel named {KERNEL_NAME!r}"
+    argv = spec.argv
+    expected_tail = ["-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    if len(argv) < 5 or argv[-4:] != expected_tail or spec.env:
+        return f"kernel {KERNEL_NAME!r} is not a plain ipykernel launch"
+    prefix = argv[:-4]
+    try:
+        # the same binary in the same bin folder: another venv's python resolves alike
+        same = os.path.samefile(prefix[0], zygote_prefix[0]) and os.path.samefile(
+            Path(prefix[0]).parent, Path(zygote_prefix[0]).parent
+        )
+    except OSError:
+        same = False
+    if not same or prefix[1:] != zygote_prefix[1:]:
+        return f"kernel {KERNEL_NAME!r} runs {' '.join(prefix)}, not this interpreter"
+    return None
+
+
+# -- zygote -----------------------------------------------------------------------------------
+def _preload() -> list[str]:
+    """Import what notebooks import; return the modules that failed (the notebook will say why)."""
+    import importlib
+    import warnings
+
+    from .plan import BUILD_MACHINERY
+
+    names = list(PRELOAD) + sorted(
+        f"compendium.{p.stem}"
+        for p in PACKAGE_DIR.glob("*.py")
+        if p.name not in BUILD_MACHINERY and p.stem not in {"__init__", "__main__", "executor"}
+    )
+    failed = []
+    with warnings.catch_warnings(record=True) as caught:
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except Exception:
+                failed.append(name)
+    for w in caught:  # a warning at import would show in a fresh kernel's first cell
+        sys.stderr.write(f"executor: importing warned: {w.category.__name__}: {w.message}\n")
+    return failed
+
+
+def _zygote(args) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # kernels are reaped by the system: no zombies, and kill(pid, 0) tells whether one lives
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    # what ipykernel sets before any user code runs, so matplotlib imports as in a kernel
+    if not os.environ.get("MPLBACKEND"):
+        os.environ["MPLBACKEND"] = _MPL_INLINE
+    import ipykernel.kernelapp  # noqa: F401
+    from jupyter_client.connect import write_connection_file
+    from jupyter_client.session import new_id_bytes
+
+    failed = _preload()
+    if failed:
+        sys.stderr.write(f"executor: could not preload {', '.join(failed)}\n")
+    if threading.active_count() > 1:
+        sys.stderr.write("executor: a preloaded module started a thread; kernels fork anyway\n")
+    prefix = [sys.executable, *sys.orig_argv[1 : sys.orig_argv.index("-m")]]
+    lifeline = args.lifeline
+    runners = [socket.socket(fileno=int(fd)) for fd in args.runners.split(",")]
+    home = Path(tempfile.mkdtemp(prefix="compendium-kernels-"))
+    zygote_cwd = os.getcwd()
+    spares: list[dict] = []
+    buffers: dict[int, bytes] = {r.fileno(): b"" for r in runners}
+
+    def fork_kernel() -> dict:
+        kdir = Path(tempfile.mkdtemp(prefix="k", dir=home))
+        conn_file = kdir / "kernel.json"
+        write_connection_file(
+            str(conn_file), ip=str(kdir / "ipc"), transport="ipc", key=new_id_bytes(),
+            kernel_name=KERNEL_NAME,
+        )
+        workdir = kdir / "work"
+        workdir.mkdir()
+        pid = os.fork()
+        if pid == 0:
+            _kernel_child(conn_file, workdir, zygote_cwd)
+        return {"pid": pid, "connection_file": str(conn_file), "dir": str(kdir),
+                "prefix": prefix}
+
+    try:
+        while True:
+            while len(spares) < args.spares:
+                spares.append(fork_kernel())
+            ready, _, _ = select.select([lifeline, *runners], [], [])
+            if lifeline in ready:
+                return
+            for r in ready:
+                data = r.recv(4096)
+                if not data:
+                    runners.remove(r)
+                    continue
+                buffers[r.fileno()] += data
+                while b"\n" in buffers[r.fileno()]:
+                    _, buffers[r.fileno()] = buffers[r.fileno()].split(b"\n", 1)
+                    kernel = None
+                    while spares and kernel is None:
+                        candidate = spares.pop(0)
+                        if _alive(candidate["pid"]):
+                            kernel = candidate
+                        else:
+                            shutil.rmtree(candidate["dir"], ignore_errors=True)
+                    r.sendall(json.dumps(kernel or fork_kernel()).encode() + b"\n")
+            if not runners:
+                return
+    finally:
+        for k in spares:
+            _kill(k["pid"])
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _kernel_child(conn_file: Path, workdir: Path, zygote_cwd: str) -> None:
+    """In the forked child: become a kernel, as ``python -m ipykernel_launcher -f FILE`` would."""
+    code = 1
+    try:
+        os.closerange(3, _max_fd())  # the zygote's pipes and sockets are not the kernel's
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGPIPE):
+            signal.signal(sig, signal.SIG_DFL if sig != signal.SIGPIPE else signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        os.chdir(workdir)
+        if sys.path and sys.path[0] and Path(sys.path[0]) == Path(zygote_cwd):
+            del sys.path[0]  # as ipykernel_launcher does; the kernel adds '' back
+        if "numpy" in sys.modules:  # a new interpreter seeds numpy's global generator afresh
+            sys.modules["numpy"].random.seed()
+        import ipykernel_launcher
+        from ipykernel.kernelapp import IPKernelApp
+
+        sys.argv = [ipykernel_launcher.__file__, "-f", str(conn_file)]
+        app = IPKernelApp.instance()
+        # parent_handle: the kernel leaves when the zygote dies
+        app.initialize(["-f", str(conn_file), f"--IPKernelApp.parent_handle={os.getppid()}"])
+        app.start()
+        code = 0
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _max_fd() -> int:
+    try:
+        return os.sysconf("SC_OPEN_MAX")
+    except (ValueError, OSError):
+        return 4096
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+# -- runner -----------------------------------------------------------------------------------
+class ForkedKernel:
+    """What papermill's client needs of a kernel manager, for a kernel the zygote forked.
+
+    The kernel is the zygote's child, reaped by the system the moment it dies,
+    so it is alive exactly while its pid exists; that, not the heartbeat (which
+    a busy machine can delay), tells the client when a kernel died.
+    """
+
+    has_kernel = True
+    ipykernel = True
+
+    def __init__(self, info: dict):
+        self.pid = info["pid"]
+        self.connection_file = info["connection_file"]
+        self.dir = info["dir"]
+        self.kernel_id = f"forked-{self.pid}"
+        self.clients: list = []
+
+    def client(self, **kwargs):
+        from jupyter_client.asynchronous import AsyncKernelClient
+
+        pid = self.pid
+
+        class Client(AsyncKernelClient):
+            async def _async_is_alive(self) -> bool:
+                return _alive(pid)
+
+            is_alive = _async_is_alive
+
+        kc = Client(connection_file=self.connection_file, **kwargs)
+        kc.load_connection_file()
+        self.clients.append(kc)
+        return kc
+
+    def is_alive(self) -> bool:
+        return _alive(self.pid)
+
+    def interrupt_kernel(self) -> None:
+        os.kill(self.pid, signal.SIGINT)
+
+    def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+        _kill(self.pid)
+
+    def cleanup_resources(self, restart: bool = False) -> None:
+        pass
+
+    def close(self) -> None:
+        """Kill the kernel, close its channels, remove its files."""
+        _kill(self.pid)
+        for kc in self.clients:
+            try:
+                kc.stop_channels()
+            except Exception:
+                pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _peer_is_owner(conn: socket.socket) -> bool:
+    if not hasattr(socket, "SO_PEERCRED"):
+        return True  # the socket file is the owner's only (mode 0600)
+    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    _, uid, _ = struct.unpack("3i", creds)
+    return uid == os.getuid()
+
+
+def _runner(args) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import papermill  # noqa: F401  (once per runner, not once per notebook)
+
+    from .cli.run_notebook import execute
+
+    lifeline = args.lifeline
+    listen = socket.socket(fileno=args.listen)
+    listen.setblocking(False)  # runners share it: another may take the job first
+    zygote = socket.socket(fileno=args.zygote)
+    build_dir = Path(args.build)
+    while True:
+        ready, _, _ = select.select([lifeline, listen], [], [])
+        if lifeline in ready:
+            return
+        try:
+            conn, _ = listen.accept()
+        except (BlockingIOError, InterruptedError):
+            continue
+        with conn:
+            conn.setblocking(True)
+            if _peer_is_owner(conn):
+                _serve(conn, zygote, lifeline, build_dir, execute)
+
+
+def _serve(conn, zygote, lifeline, build_dir, execute) -> None:
+    def say(message: dict) -> None:
+        conn.sendall(json.dumps(message).encode() + b"\n")
+
+    try:
+        job = json.loads(_read_line(conn) or b"{}")
+        paths = ProjectPaths(
+            root=Path(job["root"]), data_dir=Path(job["data"]), build_dir=Path(job["build"]),
+            html_dir=Path(job["html"]),
+        )
+    except (ValueError, KeyError, TypeError):
+        return
+    if paths.build_dir != build_dir:
+        say({"fallback": "the service belongs to another build"})
+        return
+    try:
+        zygote.sendall(b"kernel\n")
+        info = json.loads(_read_line(zygote))
+        mismatch = _kernel_mismatch(info["prefix"])
+    except (OSError, ValueError, KeyError) as err:
+        mismatch, info = f"no kernel from the zygote ({err or type(err).__name__})", None
+    if mismatch:
+        if info:
+            ForkedKernel(info).close()
+        say({"fallback": mismatch})
+        return
+    kernel = ForkedKernel(info)
+    done = threading.Event()
+
+    def watch() -> None:
+        # the job's client hung up (its build stopped) or the build died: stop the kernel
+        while not done.is_set():
+            ready, _, _ = select.select([conn, lifeline], [], [], 0.5)
+            if done.is_set():
+                return
+            if lifeline in ready or (conn in ready and not conn.recv(64)):
+                kernel.shutdown_kernel()
+                return
+
+    try:
+        say({"accepted": True})
+    except OSError:
+        kernel.close()
+        return
+    watcher = threading.Thread(target=watch, name="executor-watch", daemon=True)
+    watcher.start()
+    try:
+        failure = execute(paths, job["kind"], job["target"], Path(job["out"]), Path(job["log"]),
+                          kernel=kernel)
+        reply = {"failure": failure}
+    except Exception:
+        reply = {"failure": "the notebook service failed:\n    "
+                 + traceback.format_exc().rstrip().replace("\n", "\n    ")}
+    finally:
+        done.set()
+        watcher.join()
+        kernel.close()
+    try:
+        say(reply)
+    except OSError:
+        pass
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m compendium.executor")
+    parser.add_argument("role", choices=["zygote", "runner"])
+    parser.add_argument("--lifeline", type=int, required=True)
+    parser.add_argument("--spares", type=int, default=SPARES)
+    parser.add_argument("--runners", default="")
+    parser.add_argument("--listen", type=int)
+    parser.add_argument("--zygote", type=int)
+    parser.add_argument("--build")
+    args = parser.parse_args(argv)
+    (_zygote if args.role == "zygote" else _runner)(args)
+
+
+if __name__ == "__main__":
+    main()
