@@ -102,7 +102,10 @@ def test_network_pages_show_values_computed_for_that_network(project, first_buil
         assert f"density is {report.fmt(row['density'])}" in text
         assert f"centralization {report.fmt(row['degree_centralization'])}" in text
         assert f"links {int(row['n_organizations'])} organizations" in text
-        # the figures were rendered into the page
+        # the figures were rendered into the page, each with a description for screen readers
+        raw = (paths.html_dir / "networks" / f"{network_id}.html").read_text()
+        images = re.findall(r"<img [^>]*>", raw)
+        assert images and all(re.search(r'alt="[^"]{20,}"', img) for img in images), images
         assert re.search(
             r"<img [^>]*src=\"\.\./_images/",
             (paths.html_dir / "networks" / f"{network_id}.html").read_text(),
