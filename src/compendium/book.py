@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -124,7 +122,11 @@ def stage_notebook(src: Path, dest: Path, title: str | None, subtitle: str) -> t
             cell.metadata["tags"] = [*tags, "remove-cell"]
         elif "injected-parameters" in tags:
             cell.metadata["tags"] = [*tags, "hide-cell"]
-    nb.cells.append(nbformat.v4.new_markdown_cell(provenance_markdown(nb.metadata)))
+    # A fixed id: a random one would change the staged file at every build, and Sphinx
+    # would read every page again instead of the changed ones.
+    nb.cells.append(
+        nbformat.v4.new_markdown_cell(provenance_markdown(nb.metadata), id="compendium-provenance")
+    )
     return write_if_changed(dest, nbformat.writes(nb)), glued_values(nb)
 
 
@@ -209,24 +211,32 @@ def assemble(paths: ProjectPaths, plan: Plan) -> list[Path]:
 
 
 def build_html(paths: ProjectPaths, log_path: Path) -> Path:
-    """Run Jupyter Book (execution off, warnings are errors) on the staged tree."""
-    cmd = [
-        # the module has no __main__; call its entry point from this interpreter
-        sys.executable,
-        "-c",
-        "from jupyter_book.cli.main import main; main()",
-        "build",
-        str(paths.book_stage),
-        "--builder",
-        "html",
-        "-W",
-        "-n",
-        "--keep-going",
-    ]
+    """Run Jupyter Book (execution off, warnings are errors) on the staged tree.
+
+    In this process, not a new one: the book job's process (or the build's warm
+    book builder) has imported Jupyter Book and Sphinx for it.
+    """
+    import contextlib
+    import traceback
+
+    from jupyter_book.cli.main import main as jupyter_book
+
+    args = ["build", str(paths.book_stage), "--builder", "html", "-W", "-n", "--keep-going"]
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w", encoding="utf-8") as log:
-        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, text=True)
-    if proc.returncode != 0:
+    with (
+        open(log_path, "w", encoding="utf-8") as log,
+        contextlib.redirect_stdout(log),
+        contextlib.redirect_stderr(log),
+    ):
+        try:
+            jupyter_book(args, standalone_mode=False)
+            returncode = 0
+        except SystemExit as stop:  # a failed build exits with its status
+            returncode = stop.code if isinstance(stop.code, int) else 1
+        except Exception:
+            traceback.print_exc(file=log)
+            returncode = 1
+    if returncode != 0:
         lines = log_path.read_text(encoding="utf-8").splitlines()
         problems = [ln for ln in lines if "WARNING" in ln or "ERROR" in ln] or lines[-10:]
         raise BookBuildError(

@@ -8,6 +8,7 @@ parameters, failing cell, error) and the full traceback goes to a log file.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -43,6 +44,12 @@ class NotebookFailure(Exception):
 
     def __str__(self) -> str:
         return self.summary
+
+
+@functools.lru_cache(maxsize=8)
+def git_commit_cached(root: Path) -> str:
+    """:func:`git_commit`, asked once per process (a warm-kernel runner serves one build)."""
+    return git_commit(root)
 
 
 def git_commit(root: Path) -> str:
@@ -112,7 +119,7 @@ def run_notebook(
     started = time.time()
     try:
         with tempfile.TemporaryDirectory(prefix="compendium-run-") as workdir:
-            papermill.execute_notebook(
+            nb = papermill.execute_notebook(
                 str(template),
                 tmp,
                 parameters=parameters,
@@ -120,6 +127,8 @@ def run_notebook(
                 progress_bar=False,
                 log_output=False,
                 cwd=workdir,
+                # written once at the end, not after every cell: nobody watches it meanwhile
+                request_save_on_cell_execute=False,
                 **({"km": kernel_manager} if kernel_manager is not None else {}),
             )
     except PapermillExecutionError as err:
@@ -139,7 +148,6 @@ def run_notebook(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    nb = nbformat.read(tmp, as_version=4)
     Path(tmp).unlink(missing_ok=True)
     nb.metadata["compendium"] = {
         **(provenance or {}),

@@ -51,6 +51,15 @@ SPARES = 1
 #: Imported once by the zygote, before the package's own modules.
 PRELOAD = ("IPython.display", "myst_nb", "pandas", "seaborn", "statsmodels.api", "networkx")
 _MPL_INLINE = "module://matplotlib_inline.backend_inline"
+#: Imported by the book builder before the book job comes: Jupyter Book, Sphinx, the extensions.
+BOOK_PRELOAD = (
+    "compendium.book", "compendium.sphinx_fixes", "jupyter_book.cli.main", "jupyter_book.sphinx",
+    "jupyter_book.config", "sphinx.application", "sphinx.builders.html", "myst_nb",
+    "myst_nb.sphinx_ext", "sphinx_book_theme", "pydata_sphinx_theme", "sphinx_togglebutton",
+    "sphinx_copybutton", "sphinx_design", "sphinx_comments", "sphinx_external_toc",
+    "sphinx_jupyterbook_latex", "sphinx_multitoc_numbering", "sphinx_thebe",
+    "sphinxcontrib.bibtex",
+)
 
 
 def enabled() -> bool:
@@ -67,7 +76,7 @@ class ServiceLost(RuntimeError):
     """The service went away while it ran the job (the build was stopped)."""
 
 
-def submit(paths: ProjectPaths, job: dict) -> dict | None:
+def submit(paths: ProjectPaths, job: dict, lane: str = "notebooks") -> dict | None:
     """Hand one job to the build's service and wait for its outcome.
 
     Returns
@@ -86,7 +95,7 @@ def submit(paths: ProjectPaths, job: dict) -> dict | None:
         return None
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        sock.connect(str(paths.executor_socket))
+        sock.connect(str(paths.executor_socket if lane == "notebooks" else paths.book_socket))
     except OSError:  # no socket, or a dead build's socket: no service
         sock.close()
         return None
@@ -100,14 +109,16 @@ def submit(paths: ProjectPaths, job: dict) -> dict | None:
             return None
         answer = json.loads(first)
         if "fallback" in answer:
-            sys.stderr.write(f"warm kernels unavailable ({answer['fallback']}); running papermill here\n")
+            sys.stderr.write(
+                f"the build's {lane} service declined ({answer['fallback']}); running here\n"
+            )
             return None
         try:
             reply = _read_line(sock)
         except OSError:
             reply = b""
     if not reply:
-        raise ServiceLost("the build's notebook service stopped before the notebook finished")
+        raise ServiceLost(f"the build's {lane} service stopped before the job finished")
     return json.loads(reply)
 
 
@@ -125,62 +136,101 @@ def _read_line(sock: socket.socket) -> bytes:
 class Service:
     """The warm-kernel service of one build (a context manager).
 
-    The socket is bound on entry, so jobs queue there from the first moment;
-    the zygote and runners start then (``eager``), or with the first job that
-    knocks, so a build with nothing to run starts no kernel.
+    Two lanes, each with its socket: notebooks (a zygote and one runner per
+    core) and the book (one process with Jupyter Book and Sphinx imported,
+    which builds the book in-process when the workflow's book job asks). The
+    sockets are bound on entry, so jobs queue there from the first moment; the
+    processes start then (``eager``), or with the first job that knocks (the
+    book builder also starts with the notebooks, to be ready when they are
+    done), so a build with nothing to run starts nothing.
 
     Parameters
     ----------
     paths : ProjectPaths
-        The build; its socket is ``paths.executor_socket``.
+        The build; its sockets are ``paths.executor_socket`` and ``paths.book_socket``.
     workers : int
         Runners, i.e. notebooks executing at once (the build's cores).
     eager : bool
-        Start the zygote and runners on entry rather than with the first job.
+        Start the processes on entry rather than with the first job.
     spares : int
         Kernels the zygote keeps forked ahead.
     """
+
+    LANES = ("notebooks", "book")
 
     def __init__(self, paths: ProjectPaths, workers: int, eager: bool = True, spares: int = SPARES):
         self.paths = paths
         self.workers = max(1, workers)
         self.eager = eager
         self.spares = spares
-        self.sock: socket.socket | None = None
-        self.procs: list[subprocess.Popen] = []
+        self.sockets: dict[str, socket.socket] = {}
+        self.procs: dict[str, list[subprocess.Popen]] = {lane: [] for lane in self.LANES}
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._lifeline: int | None = None
+        self._lifeline: tuple[int, int] | None = None
+        self._zygote_ready: int | None = None
         self._log = None
 
+    def _path(self, lane: str) -> Path:
+        return self.paths.executor_socket if lane == "notebooks" else self.paths.book_socket
+
     def __enter__(self) -> Service:
-        path = self.paths.executor_socket
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.unlink(missing_ok=True)  # a killed build's socket; the build lock is ours
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        old = os.umask(0o177)  # owner only: a job names files to write and code to run
-        try:
-            sock.bind(str(path))
-        finally:
-            os.umask(old)
-        sock.listen(128)
-        self.sock = sock
-        if self.eager:
-            self.start()
+        for lane in self.LANES:
+            path = self._path(lane)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.unlink(missing_ok=True)  # a killed build's socket; the build lock is ours
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            old = os.umask(0o177)  # owner only: a job names files to write and code to run
+            try:
+                sock.bind(str(path))
+            finally:
+                os.umask(old)
+            sock.listen(128)
+            self.sockets[lane] = sock
+        if self.eager:  # in the background: the build goes on validating and planning
+            threading.Thread(target=self.start, args=("notebooks",), daemon=True).start()
         else:
-            self.start_on_demand()
+            threading.Thread(target=self._start_on_demand, daemon=True).start()
         return self
 
-    def start(self) -> None:
-        """Start the zygote and the runners (once)."""
+    def start(self, lane: str) -> None:
+        """Start a lane's processes (once); the notebooks start the book builder too."""
+        try:
+            self._start(lane)
+        except Exception as err:  # jobs must never wait on a service that will not come
+            sys.stderr.write(f"the {lane} service did not start ({err}); jobs run by themselves\n")
+            self._close(lane)
+            return
+        threading.Thread(target=self._monitor, args=(lane,), daemon=True).start()
+        if lane == "notebooks":
+            # The book builder's imports wait for the zygote's: at the start they would slow
+            # the first notebooks down; later they only borrow a little of their time.
+            def book_after_zygote() -> None:
+                try:
+                    os.read(self._zygote_ready, 1)
+                finally:
+                    os.close(self._zygote_ready)
+                self.start("book")
+
+            threading.Thread(target=book_after_zygote, daemon=True).start()
+
+    def _close(self, lane: str) -> None:
         with self._lock:
-            if self.procs or self._stop.is_set() or self.sock is None:
+            sock = self.sockets.pop(lane, None)
+            if sock is not None:
+                sock.close()
+                self._path(lane).unlink(missing_ok=True)
+
+    def _start(self, lane: str) -> None:
+        with self._lock:
+            if self._stop.is_set() or self.procs[lane] or lane not in self.sockets:
                 return
-            self.paths.logs_dir.mkdir(parents=True, exist_ok=True)
-            self._log = open(self.paths.logs_dir / "executor.log", "ab")
-            read_end, self._lifeline = os.pipe()
-            pairs = [socket.socketpair() for _ in range(self.workers)]
-            module = ["-m", "compendium.executor"]
+            if self._lifeline is None:
+                self.paths.logs_dir.mkdir(parents=True, exist_ok=True)
+                self._log = open(self.paths.logs_dir / "executor.log", "ab")
+                self._lifeline = os.pipe()
+            lifeline = self._lifeline[0]
+            listen = self.sockets[lane].fileno()
             common = dict(
                 stdin=subprocess.DEVNULL,
                 stdout=self._log,
@@ -188,73 +238,73 @@ class Service:
                 start_new_session=True,  # Ctrl-C reaches the build, which stops us
                 cwd=str(self.paths.build_dir),
             )
-            zygote_fds = [p[0].fileno() for p in pairs]
-            self.procs.append(
-                subprocess.Popen(
-                    [*_interpreter(), *module, "zygote", "--lifeline", str(read_end), "--spares", str(self.spares),
+            me = [sys.executable, "-m", "compendium.executor"]
+            where = ["--lifeline", str(lifeline), "--listen", str(listen),
+                     "--build", str(self.paths.build_dir)]
+            if lane == "book":
+                self.procs[lane].append(subprocess.Popen(
+                    [*me, "book", *where], pass_fds=[lifeline, listen], **common
+                ))
+            else:
+                pairs = [socket.socketpair() for _ in range(self.workers)]
+                zygote_fds = [p[0].fileno() for p in pairs]
+                ready_r, ready_w = os.pipe()  # the zygote says when its imports are done
+                self.procs[lane].append(subprocess.Popen(
+                    [*_interpreter(), "-m", "compendium.executor", "zygote", "--lifeline",
+                     str(lifeline), "--spares", str(self.spares), "--ready", str(ready_w),
                      "--runners", ",".join(map(str, zygote_fds))],
-                    pass_fds=[read_end, *zygote_fds],
-                    **common,
-                )
-            )
-            for _, runner_end in pairs:
-                self.procs.append(
-                    subprocess.Popen(
-                        [sys.executable, *module, "runner", "--lifeline", str(read_end),
-                         "--listen", str(self.sock.fileno()), "--zygote", str(runner_end.fileno()),
-                         "--build", str(self.paths.build_dir)],
-                        pass_fds=[read_end, self.sock.fileno(), runner_end.fileno()],
-                        **common,
-                    )
-                )
-            os.close(read_end)
-            for a, b in pairs:
-                a.close()
-                b.close()
-        threading.Thread(target=self._monitor, name="executor-monitor", daemon=True).start()
+                    pass_fds=[lifeline, ready_w, *zygote_fds], **common,
+                ))
+                os.close(ready_w)
+                self._zygote_ready = ready_r
+                for _, end in pairs:
+                    self.procs[lane].append(subprocess.Popen(
+                        [*me, "runner", *where, "--zygote", str(end.fileno())],
+                        pass_fds=[lifeline, listen, end.fileno()], **common,
+                    ))
+                for a, b in pairs:
+                    a.close()
+                    b.close()
 
-    def _monitor(self) -> None:
-        """When every runner has died, stop taking jobs: later jobs then run papermill themselves."""
-        runners = self.procs[1:]
+    def _monitor(self, lane: str) -> None:
+        """When a lane's workers have all died, close its socket: later jobs run by themselves."""
+        workers = self.procs[lane][1:] if lane == "notebooks" else self.procs[lane]
         while not self._stop.wait(0.5):
-            if all(p.poll() is not None for p in runners):
-                with self._lock:
-                    if self.sock is not None and not self._stop.is_set():
-                        sys.stderr.write(
-                            f"the notebook service stopped; see {self.paths.logs_dir / 'executor.log'}\n"
-                        )
-                        self.sock.close()
-                        self.paths.executor_socket.unlink(missing_ok=True)
-                        self.sock = None
+            if all(p.poll() is not None for p in workers):
+                if any(p.returncode != 0 for p in workers) and not self._stop.is_set():
+                    log = self.paths.logs_dir / "executor.log"
+                    sys.stderr.write(f"the {lane} service stopped; see {log}\n")
+                self._close(lane)  # (the book builder leaves after its one book)
                 return
 
-    def start_on_demand(self) -> None:
-        """Start when the first job knocks (a no-op build starts nothing)."""
-
-        def wait() -> None:
-            while not self._stop.is_set():
-                try:
-                    ready, _, _ = select.select([self.sock], [], [], 0.2)
-                except (OSError, ValueError):  # closed under us
-                    return
-                if ready:
-                    self.start()
-                    return
-
-        threading.Thread(target=wait, name="executor-on-demand", daemon=True).start()
+    def _start_on_demand(self) -> None:
+        """Start a lane when its first job knocks (a build with nothing to run starts nothing)."""
+        waiting = dict(self.sockets)
+        while waiting and not self._stop.is_set():
+            try:
+                ready, _, _ = select.select(list(waiting.values()), [], [], 0.2)
+            except (OSError, ValueError):  # closed under us
+                return
+            for lane, sock in list(waiting.items()):
+                if sock in ready:
+                    self.start(lane)
+                    waiting.pop(lane)
+                    if lane == "notebooks":
+                        waiting.pop("book", None)
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
         with self._lock:
-            if self.sock is not None:
-                self.sock.close()
-                self.paths.executor_socket.unlink(missing_ok=True)
-                self.sock = None
+            for lane, sock in self.sockets.items():
+                sock.close()
+                self._path(lane).unlink(missing_ok=True)
+            self.sockets.clear()
             if self._lifeline is not None:
-                os.close(self._lifeline)  # runners and zygote see it close and leave
+                os.close(self._lifeline[1])  # every process sees it close and leaves
+                os.close(self._lifeline[0])
                 self._lifeline = None
             deadline = time.monotonic() + 5
-            for proc in self.procs:
+            for proc in (p for procs in self.procs.values() for p in procs):
                 try:
                     proc.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
@@ -345,6 +395,9 @@ def _zygote(args) -> None:
     failed = _preload()
     if failed:
         sys.stderr.write(f"executor: could not preload {', '.join(failed)}\n")
+    if args.ready is not None:
+        os.write(args.ready, b"r")
+        os.close(args.ready)
     if threading.active_count() > 1:
         sys.stderr.write("executor: a preloaded module started a thread; kernels fork anyway\n")
     prefix = [sys.executable, *sys.orig_argv[1 : sys.orig_argv.index("-m")]]
@@ -525,17 +578,11 @@ def _peer_is_owner(conn: socket.socket) -> bool:
     return uid == os.getuid()
 
 
-def _runner(args) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    import papermill  # noqa: F401  (once per runner, not once per notebook)
-
-    from .cli.run_notebook import execute
-
+def _accept_jobs(args, serve) -> None:
+    """Take jobs from the shared socket, one at a time, until the build's lifeline closes."""
     lifeline = args.lifeline
     listen = socket.socket(fileno=args.listen)
-    listen.setblocking(False)  # runners share it: another may take the job first
-    zygote = socket.socket(fileno=args.zygote)
-    build_dir = Path(args.build)
+    listen.setblocking(False)  # workers share it: another may take the job first
     while True:
         ready, _, _ = select.select([lifeline, listen], [], [])
         if lifeline in ready:
@@ -547,13 +594,10 @@ def _runner(args) -> None:
         with conn:
             conn.setblocking(True)
             if _peer_is_owner(conn):
-                _serve(conn, zygote, lifeline, build_dir, execute)
+                serve(conn)
 
 
-def _serve(conn, zygote, lifeline, build_dir, execute) -> None:
-    def say(message: dict) -> None:
-        conn.sendall(json.dumps(message).encode() + b"\n")
-
+def _read_job(conn: socket.socket, build_dir: Path) -> tuple[dict, ProjectPaths] | None:
     try:
         job = json.loads(_read_line(conn) or b"{}")
         paths = ProjectPaths(
@@ -561,10 +605,78 @@ def _serve(conn, zygote, lifeline, build_dir, execute) -> None:
             html_dir=Path(job["html"]),
         )
     except (ValueError, KeyError, TypeError):
-        return
+        return None
     if paths.build_dir != build_dir:
-        say({"fallback": "the service belongs to another build"})
+        _say(conn, {"fallback": "the service belongs to another build"})
+        return None
+    return job, paths
+
+
+def _say(conn: socket.socket, message: dict) -> None:
+    conn.sendall(json.dumps(message).encode() + b"\n")
+
+
+def _runner(args) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import papermill  # noqa: F401  (once per runner, not once per notebook)
+
+    from .cli.run_notebook import execute
+
+    zygote = socket.socket(fileno=args.zygote)
+    build_dir = Path(args.build)
+    _accept_jobs(args, lambda conn: _serve(conn, zygote, args.lifeline, build_dir, execute))
+
+
+def _book(args) -> None:
+    """The book builder: Jupyter Book, Sphinx and its extensions imported before the book job."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import importlib
+
+    from .cli.build_book import execute
+
+    for name in BOOK_PRELOAD:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            sys.stderr.write(f"executor: could not preload {name}\n")
+    build_dir = Path(args.build)
+
+    def serve(conn) -> None:
+        got = _read_job(conn, build_dir)
+        if got is None:
+            return
+        job, paths = got
+        _say(conn, {"accepted": True})
+
+        def watch() -> None:
+            # the job's client hung up (its build stopped) or the build died: stop here
+            ready, _, _ = select.select([conn, args.lifeline], [], [])
+            if args.lifeline in ready or not conn.recv(64):
+                os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+        try:
+            reply = {"failure": execute(paths, Path(job["sentinel"]))}
+        except Exception:
+            reply = {"failure": "the book service failed:\n    "
+                     + traceback.format_exc().rstrip().replace("\n", "\n    ")}
+        _say(conn, reply)
+        # one book per build: Sphinx's global state is not for a second one
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+    _accept_jobs(args, serve)
+
+
+def _serve(conn, zygote, lifeline, build_dir, execute) -> None:
+    def say(message: dict) -> None:
+        _say(conn, message)
+
+    got = _read_job(conn, build_dir)
+    if got is None:
         return
+    job, paths = got
     try:
         zygote.sendall(b"kernel\n")
         info = json.loads(_read_line(zygote))
@@ -577,15 +689,15 @@ def _serve(conn, zygote, lifeline, build_dir, execute) -> None:
         say({"fallback": mismatch})
         return
     kernel = ForkedKernel(info)
-    done = threading.Event()
+    wake_r, wake_w = os.pipe()  # the job is done: the watcher stops at once
 
     def watch() -> None:
         # the job's client hung up (its build stopped) or the build died: stop the kernel
-        while not done.is_set():
-            ready, _, _ = select.select([conn, lifeline], [], [], 0.5)
-            if done.is_set():
+        while True:
+            ready, _, _ = select.select([conn, lifeline, wake_r], [], [])
+            if wake_r in ready:
                 return
-            if lifeline in ready or (conn in ready and not conn.recv(64)):
+            if lifeline in ready or not conn.recv(64):
                 kernel.shutdown_kernel()
                 return
 
@@ -593,6 +705,8 @@ def _serve(conn, zygote, lifeline, build_dir, execute) -> None:
         say({"accepted": True})
     except OSError:
         kernel.close()
+        os.close(wake_r)
+        os.close(wake_w)
         return
     watcher = threading.Thread(target=watch, name="executor-watch", daemon=True)
     watcher.start()
@@ -604,28 +718,38 @@ def _serve(conn, zygote, lifeline, build_dir, execute) -> None:
         reply = {"failure": "the notebook service failed:\n    "
                  + traceback.format_exc().rstrip().replace("\n", "\n    ")}
     finally:
-        done.set()
+        os.write(wake_w, b"x")
         watcher.join()
-        kernel.close()
+        os.close(wake_r)
+        os.close(wake_w)
     try:
         say(reply)
     except OSError:
         pass
+    finally:
+        kernel.close()
 
 
 def main(argv: list[str] | None = None) -> None:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m compendium.executor")
-    parser.add_argument("role", choices=["zygote", "runner"])
+    parser.add_argument("role", choices=["zygote", "runner", "book"])
     parser.add_argument("--lifeline", type=int, required=True)
     parser.add_argument("--spares", type=int, default=SPARES)
+    parser.add_argument("--ready", type=int)
     parser.add_argument("--runners", default="")
     parser.add_argument("--listen", type=int)
     parser.add_argument("--zygote", type=int)
     parser.add_argument("--build")
     args = parser.parse_args(argv)
-    (_zygote if args.role == "zygote" else _runner)(args)
+    try:
+        {"zygote": _zygote, "runner": _runner, "book": _book}[args.role](args)
+    finally:
+        # no interpreter teardown of pandas, matplotlib and co.: it takes most of a second
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 if __name__ == "__main__":

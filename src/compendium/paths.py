@@ -136,17 +136,28 @@ class ProjectPaths:
         return self.build_dir / ".kernel-registered"
 
     @property
-    def executor_socket(self) -> Path:
-        """Unix socket of the warm-kernel service of a running ``compendium build``.
+    def build_stamp(self) -> Path:
+        """What the last successful build read and left (see ``orchestrate.build_stamp``)."""
+        return self.build_dir / ".up-to-date"
 
-        In the build folder; a folder too deep for a socket path (about 100 bytes)
-        gets one in the temporary folder, named after the build folder.
-        """
-        path = self.build_dir / ".executor.sock"
+    @property
+    def executor_socket(self) -> Path:
+        """Unix socket of the warm-kernel service of a running ``compendium build``."""
+        return self._socket("executor")
+
+    @property
+    def book_socket(self) -> Path:
+        """Unix socket of the service's warm book builder."""
+        return self._socket("book")
+
+    def _socket(self, name: str) -> Path:
+        # In the build folder; a folder too deep for a socket path (about 100 bytes)
+        # gets one in the temporary folder, named after the build folder.
+        path = self.build_dir / f".{name}.sock"
         if len(os.fsencode(path)) < 100:
             return path
         tag = hashlib.sha256(os.fsencode(self.build_dir.resolve())).hexdigest()[:16]
-        return Path(tempfile.gettempdir()) / f"compendium-{tag}.sock"
+        return Path(tempfile.gettempdir()) / f"compendium-{tag}-{name}.sock"
 
 
 def default_paths(data_dir: str | os.PathLike | None = None) -> ProjectPaths:

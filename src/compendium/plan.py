@@ -136,6 +136,17 @@ def _slices_digest(paths: ProjectPaths) -> str:
     return tree_digest([p for p in root.rglob("*") if p.is_file()], root) if root.is_dir() else ""
 
 
+def current_plan(paths: ProjectPaths) -> Plan | None:
+    """The recorded plan when the data, package source and slices are what it was made from."""
+    try:
+        previous = read_plan(paths)
+    except (OSError, ValueError, KeyError):
+        return None
+    if previous.inputs and previous.inputs == _inputs_digest(paths) + _slices_digest(paths):
+        return previous
+    return None
+
+
 def prepare(paths: ProjectPaths) -> Plan:
     """Validate and split; return the build plan.
 
@@ -144,13 +155,10 @@ def prepare(paths: ProjectPaths) -> Plan:
     DataPackageError
         When the data package is invalid; nothing has been written then.
     """
-    inputs = _inputs_digest(paths)
-    try:
-        previous = read_plan(paths)
-    except (OSError, ValueError, KeyError):
-        previous = None
-    if previous is not None and previous.inputs == inputs + _slices_digest(paths):
+    previous = current_plan(paths)
+    if previous is not None:
         return previous  # validated and sliced from these very bytes already
+    inputs = _inputs_digest(paths)
 
     from .datapackage import (
         DataPackageError,
@@ -193,7 +201,7 @@ def prepare(paths: ProjectPaths) -> Plan:
 
 
 def network_slices(tables: dict, network_ids: list[str]):
-    """Yield ``(network_id, tables)`` for each network, cut as :func:`datapackage.network_slice` cuts.
+    """Yield ``(network_id, tables)`` per network, cut as :func:`datapackage.network_slice` cuts.
 
     One pass over each table instead of one per network: with hundreds of
     networks, filtering every table once per network dominated the build's

@@ -40,27 +40,31 @@ def resolve_profile(profile: str, root: Path) -> Path | None:
     return None
 
 
-def notebook_service(paths, plan, args, remote: bool):
+def notebook_service(paths, args, remote: bool, eager: bool):
     """Warm kernels for this build's notebooks (:mod:`compendium.executor`), or nothing.
 
     Not when a profile sends the jobs elsewhere. Started at once when notebooks
-    are sure to run (a first or forced build), else by the first job that asks,
-    so a build with nothing to run starts no kernel.
+    are sure to run (the data changed, outputs are missing, or ``--force``), so
+    the kernels' imports overlap validation and Snakemake's planning; else by
+    the first job that asks, so a build with nothing to run starts no kernel.
     """
     from contextlib import nullcontext
 
     from compendium import executor
+
+    if remote or args.dry_run or not executor.enabled():
+        return nullcontext()
+    return executor.Service(paths, workers=args.cores, eager=eager)
+
+
+def executed_notebooks(paths, plan) -> list:
     from compendium.paths import CROSS_NETWORK
 
-    if remote or not executor.enabled():
-        return nullcontext()
-    outputs = (
+    return (
         [paths.executed_network(n) for n in plan.networks]
         + [paths.executed_setting(s) for s in plan.settings]
         + [paths.executed_cross(n) for n in CROSS_NETWORK]
     )
-    eager = args.force or not all(p.exists() for p in outputs)
-    return executor.Service(paths, workers=args.cores, eager=eager)
 
 
 class Progress:
@@ -107,16 +111,20 @@ class Progress:
 
 
 def run(args) -> int:
-    from compendium.datapackage import DataPackageError
-    from compendium.orchestrate import BuildLock, run_snakemake, snakemake_command
-    from compendium.plan import prepare
+    # Nothing here imports pandas until the data must be validated: a build with nothing
+    # to do answers in a fraction of a second.
+    from compendium.orchestrate import BuildLock, BuildStamp, run_snakemake, snakemake_command
+    from compendium.plan import current_plan
 
     paths = user_paths(args)
     extra = None
     if args.profile:
         profile = resolve_profile(args.profile, paths.root)
         if profile is None:
-            print(f"no Snakemake profile at {args.profile} (a folder with config.yaml)", file=sys.stderr)
+            print(
+                f"no Snakemake profile at {args.profile} (a folder with config.yaml)",
+                file=sys.stderr,
+            )
             return 2
         extra = ["--profile", str(profile)]
     t0 = time.monotonic()
@@ -126,45 +134,63 @@ def run(args) -> int:
         print(err, file=sys.stderr)
         return 1
     try:
-        try:
-            plan = prepare(paths)
-        except DataPackageError as err:
-            for p in err.problems:
-                print(p, file=sys.stderr)
-            print(
-                f"{len(err.problems)} problem(s) in {paths.data_dir}; nothing was built",
-                file=sys.stderr,
-            )
-            return 1
-        targets = None
-        if args.network:
-            unknown = sorted(set(args.network) - set(plan.networks))
-            if unknown:
-                print(
-                    f"unknown network(s): {', '.join(unknown)}; known: {', '.join(sorted(plan.networks))}",
-                    file=sys.stderr,
-                )
-                return 2
-            targets = [str(paths.executed_network(n)) for n in args.network]
-        kind = (
-            "synthetic"
-            if plan.synthetic
-            else "NON-SYNTHETIC (not for release before disclosure review)"
+        plan = current_plan(paths)  # None: the data (or the package) changed since the last plan
+        eager = args.force or plan is None or not all(
+            p.exists() for p in executed_notebooks(paths, plan)
         )
-        print(
-            f"data: {paths.data_dir} ({len(plan.networks)} networks, {kind}, hash {plan.data_hash})"
-        )
-        cmd = snakemake_command(
-            paths, args.cores, targets, dry_run=args.dry_run, force=args.force, extra=extra
-        )
-        log_path = paths.logs_dir / f"snakemake-{time.strftime('%Y%m%dT%H%M%S')}.log"
-        progress = Progress()
-        if args.dry_run:
-            from compendium.cli.status import print_stale
+        with notebook_service(paths, args, remote=extra is not None, eager=eager):
+            if plan is None:
+                from compendium.datapackage import DataPackageError
+                from compendium.plan import prepare
 
-            return print_stale(paths, cmd, log_path)
-        with notebook_service(paths, plan, args, remote=extra is not None):
-            rc = run_snakemake(cmd, log_path, progress)
+                try:
+                    plan = prepare(paths)
+                except DataPackageError as err:
+                    for p in err.problems:
+                        print(p, file=sys.stderr)
+                    print(
+                        f"{len(err.problems)} problem(s) in {paths.data_dir}; nothing was built",
+                        file=sys.stderr,
+                    )
+                    return 1
+            targets = None
+            if args.network:
+                unknown = sorted(set(args.network) - set(plan.networks))
+                if unknown:
+                    known = ", ".join(sorted(plan.networks))
+                    print(
+                        f"unknown network(s): {', '.join(unknown)}; known: {known}",
+                        file=sys.stderr,
+                    )
+                    return 2
+                targets = [str(paths.executed_network(n)) for n in args.network]
+            kind = (
+                "synthetic"
+                if plan.synthetic
+                else "NON-SYNTHETIC (not for release before disclosure review)"
+            )
+            print(
+                f"data: {paths.data_dir} ({len(plan.networks)} networks, {kind}, "
+                f"hash {plan.data_hash})"
+            )
+            cmd = snakemake_command(
+                paths, args.cores, targets, dry_run=args.dry_run, force=args.force, extra=extra
+            )
+            log_path = paths.logs_dir / f"snakemake-{time.strftime('%Y%m%dT%H%M%S')}.log"
+            progress = Progress()
+            if args.dry_run:
+                from compendium.cli.status import print_stale
+
+                return print_stale(paths, cmd, log_path)
+            stamp = BuildStamp(paths, plan, cmd) if not (args.force or targets or extra) else None
+            if stamp is not None and stamp.holds():
+                progress.up_to_date = True  # exactly what the last build read and left
+                rc = 0
+            else:
+                paths.build_stamp.unlink(missing_ok=True)
+                rc = run_snakemake(cmd, log_path, progress)
+                if rc == 0 and stamp is not None:
+                    stamp.record()
     finally:
         lock.__exit__(None, None, None)
 
@@ -188,7 +214,8 @@ def run(args) -> int:
         print("everything is up to date; nothing ran")
     if targets:
         print(
-            f"ran {progress.done} job(s) in {elapsed:.0f}s; executed notebooks in {paths.executed_dir}"
+            f"ran {progress.done} job(s) in {elapsed:.0f}s; "
+            f"executed notebooks in {paths.executed_dir}"
         )
     else:
         print(f"built in {elapsed:.0f}s; the book: {paths.html_dir / 'index.html'}")

@@ -41,14 +41,15 @@ def execute(paths, kind: str, target: str, out: Path, log: Path, kernel=None) ->
     one, papermill starts its own.
     """
     from compendium import __version__
-    from compendium.execute import NotebookFailure, git_commit, run_notebook
+    from compendium.execute import NotebookFailure, git_commit, git_commit_cached, run_notebook
     from compendium.plan import read_plan
 
     plan = read_plan(paths)
     template, params = template_and_parameters(paths, plan, kind, target)
     provenance = {
         "compendium_version": __version__,
-        "git_commit": git_commit(paths.root),
+        # the service's runners live for one build: one commit for all its notebooks
+        "git_commit": (git_commit if kernel is None else git_commit_cached)(paths.root),
         "data_package_hash": plan.data_hash,
         "slice_hashes": {
             Path(d).name: plan.slice_hash(paths, Path(d).name) for d in params.get("data_dirs", [])
