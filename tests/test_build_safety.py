@@ -150,3 +150,29 @@ def test_non_synthetic_data_builds_outside_the_repository_book_with_a_banner(pro
     assert "synthetic" in text.lower()
     # the repository's own book was not touched
     assert (os.readlink(repo_book) if repo_book.is_symlink() else None) == before
+
+
+def glance(root: Path) -> str:
+    text = page_text(paths_of(root).html_dir / "intro.html")
+    start = text.index("The data package behind this build")
+    return text[start : text.index("not typed", start)]
+
+
+def test_the_narrative_follows_the_data_across_seeds(project):
+    from compendium import datapackage, report
+    from compendium.synth import write
+
+    if not (paths_of(project).html_dir / "index.html").exists():
+        assert compendium(project, "build").returncode == 0
+    before = glance(project)
+    shutil.rmtree(project / "data")
+    write(project / "data", seed=22, n_networks=2)
+    proc = compendium(project, "build")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    after = glance(project)
+    tables = datapackage.load(project / "data")
+    population = report.fmt(int(tables["networks"]["population"].sum()), digits=0)
+    n_orgs = len(tables["organizations"])
+    # the introduction's typed-free paragraph now carries the new seed's numbers
+    assert f"serving {population} people through {n_orgs} organizations" in after
+    assert after != before

@@ -138,21 +138,22 @@ def run(args) -> int:
         eager = args.force or plan is None or not all(
             p.exists() for p in executed_notebooks(paths, plan)
         )
-        with notebook_service(paths, args, remote=extra is not None, eager=eager):
-            if plan is None:
-                from compendium.datapackage import DataPackageError
-                from compendium.plan import prepare
+        if plan is None:
+            # Validate before anything starts: invalid data must leave the build folder as it was.
+            from compendium.datapackage import DataPackageError
+            from compendium.plan import prepare
 
-                try:
-                    plan = prepare(paths)
-                except DataPackageError as err:
-                    for p in err.problems:
-                        print(p, file=sys.stderr)
-                    print(
-                        f"{len(err.problems)} problem(s) in {paths.data_dir}; nothing was built",
-                        file=sys.stderr,
-                    )
-                    return 1
+            try:
+                plan = prepare(paths)
+            except DataPackageError as err:
+                for p in err.problems:
+                    print(p, file=sys.stderr)
+                print(
+                    f"{len(err.problems)} problem(s) in {paths.data_dir}; nothing was built",
+                    file=sys.stderr,
+                )
+                return 1
+        with notebook_service(paths, args, remote=extra is not None, eager=eager):
             targets = None
             if args.network:
                 unknown = sorted(set(args.network) - set(plan.networks))
