@@ -17,6 +17,9 @@ of the notebooks.
   and waits for the outcome. When no service listens (plain ``snakemake``,
   SLURM jobs, ``COMPENDIUM_EXECUTOR=inline``), or the project kernel is not the
   zygote's interpreter, the job runs papermill itself, as before.
+* A *book builder* with Jupyter Book and Sphinx imported waits likewise for
+  ``compendium build-book`` (the workflow's last job), and builds the book in
+  its own process.
 
 Nothing outlives the build: the service's processes sit in their own session
 (Ctrl-C reaches them through the build), runners and zygote leave when the
@@ -41,11 +44,11 @@ import time
 import traceback
 from pathlib import Path
 
+from .execute import KERNEL_NAME
 from .paths import PACKAGE_DIR, ProjectPaths
 
-#: ``COMPENDIUM_EXECUTOR=inline`` makes every job run papermill itself.
+#: ``COMPENDIUM_EXECUTOR=inline`` makes every job run by itself (papermill, Jupyter Book).
 SWITCH = "COMPENDIUM_EXECUTOR"
-KERNEL_NAME = "compendium"
 #: Kernels the zygote keeps forked ahead (each holds the imported libraries' memory).
 SPARES = 1
 #: Imported once by the zygote, before the package's own modules.
@@ -163,12 +166,18 @@ class Service:
         self.workers = max(1, workers)
         self.eager = eager
         self.spares = spares
+        #: Start the book builder as soon as the kernels are ready (else: when the book job
+        #: comes). The build turns it off for a big package, whose notebooks need the memory.
+        self.warm_book = True
         self.sockets: dict[str, socket.socket] = {}
         self.procs: dict[str, list[subprocess.Popen]] = {lane: [] for lane in self.LANES}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._lifeline: tuple[int, int] | None = None
+        self._zygote: subprocess.Popen | None = None
         self._zygote_ready: int | None = None
+        self._zygote_log = None
+        self._pairs: list | None = None
         self._log = None
 
     def _path(self, lane: str) -> Path:
@@ -189,14 +198,14 @@ class Service:
             self.sockets[lane] = sock
         if self.eager:  # in the background: the build goes on validating and planning
             threading.Thread(target=self.start, args=("notebooks",), daemon=True).start()
-        else:
-            threading.Thread(target=self._start_on_demand, daemon=True).start()
+        threading.Thread(target=self._start_on_demand, daemon=True).start()
         return self
 
     def start(self, lane: str) -> None:
         """Start a lane's processes (once); the notebooks start the book builder too."""
         try:
-            self._start(lane)
+            if not self._start(lane):
+                return  # started already, or stopping
         except Exception as err:  # jobs must never wait on a service that will not come
             sys.stderr.write(f"the {lane} service did not start ({err}); jobs run by themselves\n")
             self._close(lane)
@@ -206,11 +215,15 @@ class Service:
             # The book builder's imports wait for the zygote's: at the start they would slow
             # the first notebooks down; later they only borrow a little of their time.
             def book_after_zygote() -> None:
+                ready, self._zygote_ready = self._zygote_ready, None
+                if ready is None:
+                    return
                 try:
-                    os.read(self._zygote_ready, 1)
+                    os.read(ready, 1)
                 finally:
-                    os.close(self._zygote_ready)
-                self.start("book")
+                    os.close(ready)
+                if self.warm_book:
+                    self.start("book")
 
             threading.Thread(target=book_after_zygote, daemon=True).start()
 
@@ -221,14 +234,56 @@ class Service:
                 sock.close()
                 self._path(lane).unlink(missing_ok=True)
 
-    def _start(self, lane: str) -> None:
+    def warm_up(self) -> None:
+        """Start the zygote's imports now, before the data are validated.
+
+        The zygote reads and writes nothing in the build folder (its messages wait
+        in a temporary file until the service's log exists), so a build that
+        invalid data stop leaves that folder exactly as it was (see :meth:`abort`).
+        """
         with self._lock:
-            if self._stop.is_set() or self.procs[lane] or lane not in self.sockets:
+            if self._zygote is not None or self._stop.is_set():
                 return
-            if self._lifeline is None:
+            self._lifeline = os.pipe()
+            self._pairs = [socket.socketpair() for _ in range(self.workers)]
+            self._zygote_log = tempfile.TemporaryFile()
+            zygote_fds = [p[0].fileno() for p in self._pairs]
+            ready_r, ready_w = os.pipe()  # the zygote says when its imports are done
+            self._zygote = subprocess.Popen(
+                [*_interpreter(), "-m", "compendium.executor", "zygote",
+                 "--lifeline", str(self._lifeline[0]), "--spares", str(self.spares),
+                 "--ready", str(ready_w), "--runners", ",".join(map(str, zygote_fds))],
+                pass_fds=[self._lifeline[0], ready_w, *zygote_fds],
+                stdin=subprocess.DEVNULL,
+                stdout=self._zygote_log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C reaches the build, which stops us
+                cwd=tempfile.gettempdir(),
+                env=_safe_path_env(),
+            )
+            os.close(ready_w)
+            self._zygote_ready = ready_r
+            for a, _ in self._pairs:
+                a.close()
+            self.procs["notebooks"].append(self._zygote)
+
+    def abort(self) -> None:
+        """Stop a warmed-up zygote of a build that will not run."""
+        self._stop.set()
+        with self._lock:
+            self._shut_down()
+
+    def _start(self, lane: str) -> bool:
+        if lane == "notebooks":
+            self.warm_up()
+        with self._lock:
+            if self._stop.is_set() or lane not in self.sockets:
+                return False
+            if lane == "book" and self.procs[lane] or lane == "notebooks" and self._pairs is None:
+                return False
+            if self._log is None:
                 self.paths.logs_dir.mkdir(parents=True, exist_ok=True)
                 self._log = open(self.paths.logs_dir / "executor.log", "ab")
-                self._lifeline = os.pipe()
             lifeline = self._lifeline[0]
             listen = self.sockets[lane].fileno()
             common = dict(
@@ -237,6 +292,7 @@ class Service:
                 stderr=self._log,
                 start_new_session=True,  # Ctrl-C reaches the build, which stops us
                 cwd=str(self.paths.build_dir),
+                env=_safe_path_env(),
             )
             me = [sys.executable, "-m", "compendium.executor"]
             where = ["--lifeline", str(lifeline), "--listen", str(listen),
@@ -246,25 +302,14 @@ class Service:
                     [*me, "book", *where], pass_fds=[lifeline, listen], **common
                 ))
             else:
-                pairs = [socket.socketpair() for _ in range(self.workers)]
-                zygote_fds = [p[0].fileno() for p in pairs]
-                ready_r, ready_w = os.pipe()  # the zygote says when its imports are done
-                self.procs[lane].append(subprocess.Popen(
-                    [*_interpreter(), "-m", "compendium.executor", "zygote", "--lifeline",
-                     str(lifeline), "--spares", str(self.spares), "--ready", str(ready_w),
-                     "--runners", ",".join(map(str, zygote_fds))],
-                    pass_fds=[lifeline, ready_w, *zygote_fds], **common,
-                ))
-                os.close(ready_w)
-                self._zygote_ready = ready_r
-                for _, end in pairs:
+                for _, end in self._pairs:
                     self.procs[lane].append(subprocess.Popen(
                         [*me, "runner", *where, "--zygote", str(end.fileno())],
                         pass_fds=[lifeline, listen, end.fileno()], **common,
                     ))
-                for a, b in pairs:
-                    a.close()
-                    b.close()
+                    end.close()
+                self._pairs = None
+        return True
 
     def _monitor(self, lane: str) -> None:
         """When a lane's workers have all died, close its socket: later jobs run by themselves."""
@@ -281,6 +326,9 @@ class Service:
         """Start a lane when its first job knocks (a build with nothing to run starts nothing)."""
         waiting = dict(self.sockets)
         while waiting and not self._stop.is_set():
+            for lane in list(waiting):
+                if self.procs[lane]:  # started meanwhile
+                    waiting.pop(lane)
             try:
                 ready, _, _ = select.select(list(waiting.values()), [], [], 0.2)
             except (OSError, ValueError):  # closed under us
@@ -289,8 +337,6 @@ class Service:
                 if sock in ready:
                     self.start(lane)
                     waiting.pop(lane)
-                    if lane == "notebooks":
-                        waiting.pop("book", None)
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
@@ -299,19 +345,41 @@ class Service:
                 sock.close()
                 self._path(lane).unlink(missing_ok=True)
             self.sockets.clear()
-            if self._lifeline is not None:
-                os.close(self._lifeline[1])  # every process sees it close and leaves
-                os.close(self._lifeline[0])
-                self._lifeline = None
-            deadline = time.monotonic() + 5
-            for proc in (p for procs in self.procs.values() for p in procs):
-                try:
-                    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-            if self._log is not None:
-                self._log.close()
+            self._shut_down()
+
+    def _shut_down(self) -> None:
+        if self._lifeline is not None:
+            os.close(self._lifeline[1])  # every process sees it close and leaves
+            os.close(self._lifeline[0])
+            self._lifeline = None
+        for pair in self._pairs or ():
+            pair[1].close()
+        self._pairs = None
+        deadline = time.monotonic() + 5
+        for proc in (p for procs in self.procs.values() for p in procs):
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if self._zygote_log is not None:
+            if self._log is not None:  # the zygote's messages join the service's log
+                self._zygote_log.seek(0)
+                shutil.copyfileobj(self._zygote_log, self._log)
+            self._zygote_log.close()
+            self._zygote_log = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+def _safe_path_env() -> dict:
+    """The environment, with neither the working folder nor a script's on ``sys.path``.
+
+    The processes drop the variable once started, so kernels and what they run
+    see the environment a kernel started by papermill sees.
+    """
+    return {**os.environ, "PYTHONSAFEPATH": "1", "COMPENDIUM_SAFEPATH_SET": "1"}
 
 
 def _interpreter() -> list[str]:
@@ -411,9 +479,11 @@ def _zygote(args) -> None:
     def fork_kernel() -> dict:
         kdir = Path(tempfile.mkdtemp(prefix="k", dir=home))
         conn_file = kdir / "kernel.json"
+        # Unix sockets when their paths are short enough (about 100 bytes), else local TCP
+        ipc = len(os.fsencode(kdir / "ipc")) < 90
         write_connection_file(
-            str(conn_file), ip=str(kdir / "ipc"), transport="ipc", key=new_id_bytes(),
-            kernel_name=KERNEL_NAME,
+            str(conn_file), ip=str(kdir / "ipc") if ipc else "127.0.0.1",
+            transport="ipc" if ipc else "tcp", key=new_id_bytes(), kernel_name=KERNEL_NAME,
         )
         workdir = kdir / "work"
         workdir.mkdir()
@@ -458,7 +528,7 @@ def _kernel_child(conn_file: Path, workdir: Path, zygote_cwd: str) -> None:
     """In the forked child: become a kernel, as ``python -m ipykernel_launcher -f FILE`` would."""
     code = 1
     try:
-        os.closerange(3, _max_fd())  # the zygote's pipes and sockets are not the kernel's
+        _close_inherited_fds()  # the zygote's pipes and sockets are not the kernel's
         for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL if sig != signal.SIGPIPE else signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -488,11 +558,20 @@ def _kernel_child(conn_file: Path, workdir: Path, zygote_cwd: str) -> None:
             os._exit(code)
 
 
-def _max_fd() -> int:
-    try:
-        return os.sysconf("SC_OPEN_MAX")
-    except (ValueError, OSError):
-        return 4096
+def _close_inherited_fds() -> None:
+    for folder in ("/proc/self/fd", "/dev/fd"):
+        try:
+            fds = [int(name) for name in os.listdir(folder)]
+        except (OSError, ValueError):
+            continue
+        for fd in fds:
+            if fd > 2:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass  # the listing's own descriptor, closed already
+        return
+    os.closerange(3, 4096)
 
 
 def _alive(pid: int) -> bool:
@@ -647,11 +726,12 @@ def _book(args) -> None:
             return
         job, paths = got
         _say(conn, {"accepted": True})
+        done = threading.Event()
 
         def watch() -> None:
             # the job's client hung up (its build stopped) or the build died: stop here
             ready, _, _ = select.select([conn, args.lifeline], [], [])
-            if args.lifeline in ready or not conn.recv(64):
+            if not done.is_set() and (args.lifeline in ready or not conn.recv(64)):
                 os._exit(1)
 
         threading.Thread(target=watch, daemon=True).start()
@@ -660,6 +740,7 @@ def _book(args) -> None:
         except Exception:
             reply = {"failure": "the book service failed:\n    "
                      + traceback.format_exc().rstrip().replace("\n", "\n    ")}
+        done.set()
         _say(conn, reply)
         # one book per build: Sphinx's global state is not for a second one
         sys.stdout.flush()
@@ -732,6 +813,9 @@ def _serve(conn, zygote, lifeline, build_dir, execute) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     import argparse
+
+    if os.environ.pop("COMPENDIUM_SAFEPATH_SET", None):
+        os.environ.pop("PYTHONSAFEPATH", None)
 
     parser = argparse.ArgumentParser(prog="python -m compendium.executor")
     parser.add_argument("role", choices=["zygote", "runner", "book"])

@@ -21,6 +21,9 @@ from pathlib import Path
 from .paths import ProjectPaths
 
 FAILURE_MARK = "COMPENDIUM-FAILURE "
+#: Memory the notebooks running at once may take together, by the workflow's estimate
+#: (``notebook_mb`` of workflow/rules/notebooks.smk): a kernel and the tables it reads.
+NOTEBOOK_MEMORY_MB = 1200
 _RULE = re.compile(r"^(?:local)?rule (\w+):$")
 _FIELD = re.compile(r"^\s+(\w+): (.*)$")
 _FINISHED = re.compile(r"^Finished jobid: (\d+) \(Rule: (\w+)\)")
@@ -103,6 +106,8 @@ def snakemake_command(
         "--nolock",  # `compendium build` holds its own lock (see BuildLock)
         "--keep-going",
         *([] if remote else ["--scheduler", "greedy"]),  # the ILP scheduler runs a solver per step
+        # notebooks that each hold a big package's every network do not run at once
+        *([] if remote else ["--resources", f"notebook_mb={NOTEBOOK_MEMORY_MB}"]),
         "--config",
         f"root={paths.root}",
         f"data_dir={paths.data_dir}",
@@ -209,11 +214,18 @@ def run_snakemake(cmd: list[str], log_path: Path, on_event: Callable[[Event], No
 def describe_reason(reason: str, paths: ProjectPaths) -> str:
     """Say in the domain's words why a job is stale."""
     slices = str(paths.slices_dir / "networks") + os.sep
+    settings = str(paths.slices_dir / "settings") + os.sep
+    joined = str(paths.all_networks_slice) + os.sep
 
     def name(path: str) -> str:
         if path.startswith(slices):
             network, table = path[len(slices) :].split(os.sep, 1)
             return f"data of network {network} ({table})"
+        if path.startswith(settings):
+            setting, table = path[len(settings) :].split(os.sep, 1)
+            return f"data of the {setting} networks ({table})"
+        if path.startswith(joined):
+            return f"data of all networks ({path[len(joined):]})"
         for base, label in ((paths.root, ""), (paths.build_dir, "build/")):
             if path.startswith(str(base) + os.sep):
                 return label + path[len(str(base)) + 1 :]
@@ -266,8 +278,8 @@ class BuildStamp:
             ] if folder.is_dir() else []
             h.update(tree_digest(files, folder).encode())
         self._inputs = h.hexdigest()
-        self.outputs = (
-            [paths.executed_network(n) for n in sorted(plan.networks)]
+        self.outputs = sorted(
+            [paths.executed_network(n) for n in plan.networks]
             + [paths.executed_setting(s) for s in plan.settings]
             + [paths.executed_cross(n) for n in CROSS_NETWORK]
             + [paths.build_dir / "book.done", paths.kernel_sentinel, paths.html_dir / "index.html"]

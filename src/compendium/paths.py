@@ -99,6 +99,15 @@ class ProjectPaths:
     def network_slice(self, network_id: str) -> Path:
         return self.slices_dir / "networks" / network_id
 
+    def setting_slice(self, setting: str) -> Path:
+        """The slices of one setting's networks, as one package (what its notebook reads)."""
+        return self.slices_dir / "settings" / setting
+
+    @property
+    def all_networks_slice(self) -> Path:
+        """Every network's slice, as one package (what the cross-network notebooks read)."""
+        return self.slices_dir / "all"
+
     @property
     def shared_slice(self) -> Path:
         """Tables every notebook reads (the codebook) and the package manifest."""

@@ -118,9 +118,13 @@ def package_source_files(paths: ProjectPaths, machinery: bool = False) -> list[P
 
 
 def slice_files(paths: ProjectPaths, network_id: str) -> list[Path]:
+    return package_files(paths.network_slice(network_id))
+
+
+def package_files(d: Path) -> list[Path]:
+    """The files of a slice (one network's, one setting's, or all networks')."""
     from . import schema
 
-    d = paths.network_slice(network_id)
     return [d / t.path for t in schema.TABLES] + [d / "datapackage.json"]
 
 
@@ -132,7 +136,7 @@ def _inputs_digest(paths: ProjectPaths) -> str:
 
 
 def _slices_digest(paths: ProjectPaths) -> str:
-    root = paths.slices_dir / "networks"
+    root = paths.slices_dir
     return tree_digest([p for p in root.rglob("*") if p.is_file()], root) if root.is_dir() else ""
 
 
@@ -166,7 +170,6 @@ def prepare(paths: ProjectPaths) -> Plan:
         is_synthetic,
         read_tables,
         validate_tables,
-        write_package,
     )
 
     # Parsed once, for validation and slicing alike.
@@ -184,28 +187,26 @@ def prepare(paths: ProjectPaths) -> Plan:
         data_hash=content_hash(paths.data_dir),
         synthetic=is_synthetic(tables),
     )
-    for network_id, network_tables in network_slices(tables, list(plan.networks)):
-        write_package(
-            network_tables,
-            paths.network_slice(network_id),
-            name=f"slice-{network_id}",
-            title=f"Slice of network {network_id}",
-            # nothing package-wide here, or one network's edit would touch every slice
-            description=f"Rows of network {network_id} cut from the compendium's data package.",
-        )
+    write_slices(paths, tables, list(plan.networks))
+    for network_id in plan.networks:
         plan.slice_hashes[network_id] = content_hash(paths.network_slice(network_id))
-    _remove_stale_slices(paths, set(plan.networks))
+    for setting, ids in plan.settings.items():
+        combine_slices(paths, ids, paths.setting_slice(setting), f"setting-{setting}",
+                       f"Slices of the {setting} networks")
+    combine_slices(paths, sorted(plan.networks), paths.all_networks_slice, "all-networks",
+                   "Slices of every network")
+    _remove_stale_slices(paths, set(plan.networks), set(plan.settings))
     plan.inputs = inputs + _slices_digest(paths)
     write_if_changed(paths.build_dir / PLAN_FILE, plan.to_json() + "\n")
     return plan
 
 
-def network_slices(tables: dict, network_ids: list[str]):
-    """Yield ``(network_id, tables)`` per network, cut as :func:`datapackage.network_slice` cuts.
+def _rows_by_network(tables: dict) -> dict:
+    """For each network-scoped table: network_id -> positions of its rows, in file order.
 
     One pass over each table instead of one per network: with hundreds of
     networks, filtering every table once per network dominated the build's
-    preparation. The tests check that both cuts agree.
+    preparation. Cut as :func:`datapackage.network_slice` cuts (the tests check it).
     """
     import numpy as np
     import pandas as pd
@@ -230,6 +231,16 @@ def network_slices(tables: dict, network_ids: list[str]):
         rows[table.name] = {
             str(u): order[bounds[i] : bounds[i + 1]] for i, u in enumerate(uniques)
         }
+    return rows
+
+
+def network_slices(tables: dict, network_ids: list[str]):
+    """Yield ``(network_id, tables)`` per network, cut as :func:`datapackage.network_slice` cuts."""
+    import numpy as np
+
+    from . import schema
+
+    rows = _rows_by_network(tables)
     empty = np.array([], dtype=np.intp)
     for network_id in network_ids:
         out = {}
@@ -243,17 +254,113 @@ def network_slices(tables: dict, network_ids: list[str]):
         yield network_id, out
 
 
-def _remove_stale_slices(paths: ProjectPaths, keep: set[str]) -> None:
-    """Drop slices of networks that left the data package, so nothing reads them."""
+def write_slices(paths: ProjectPaths, tables: dict, network_ids: list[str]) -> None:
+    """Write every network's slice (files that did not change are left alone).
+
+    Each table is serialized once, and a slice's file is the header and the
+    lines of its network's rows: what serializing the slice writes, since a CSV
+    row is written on its own (the tests check both agree). A table with a
+    line break inside a value is serialized slice by slice instead.
+    """
+    import numpy as np
+
+    from . import schema
+    from .datapackage import descriptor_json, table_to_csv
+
+    rows = _rows_by_network(tables)
+    empty = np.array([], dtype=np.intp)
+    for table in schema.TABLES:
+        df = tables[table.name]
+        text = table_to_csv(df, table)
+        if table.name in schema.SHARED_TABLES:
+            for network_id in network_ids:
+                write_if_changed(paths.network_slice(network_id) / table.path, text)
+            continue
+        header, _, body = text.partition("\n")
+        lines = body.split("\n")[:-1]
+        one_line_a_row = len(lines) == len(df)
+        for network_id in network_ids:
+            picked = rows[table.name].get(network_id, empty)
+            if one_line_a_row:
+                data = "".join([header, "\n", *(lines[i] + "\n" for i in picked)])
+            else:
+                data = table_to_csv(df.iloc[picked].reset_index(drop=True), table)
+            write_if_changed(paths.network_slice(network_id) / table.path, data)
+    for network_id in network_ids:
+        write_if_changed(
+            paths.network_slice(network_id) / "datapackage.json",
+            descriptor_json(
+                f"slice-{network_id}",
+                f"Slice of network {network_id}",
+                # nothing package-wide here, or one network's edit would touch every slice
+                f"Rows of network {network_id} cut from the compendium's data package.",
+            ),
+        )
+
+
+def combine_slices(paths: ProjectPaths, network_ids: list[str], out: Path, name: str,
+                   title: str) -> None:
+    """Write several networks' slices as one package, read as fast as one.
+
+    ``load(out)`` gives exactly what ``load(*slices)`` gives (the same rows in
+    the same order, shared tables once), without reading hundreds of folders:
+    each table is the slices' files joined (one header, then each slice's rows),
+    which is what serializing the joined table writes, a CSV row being written
+    on its own (the tests check both agree).
+    """
+    from . import schema
+    from .datapackage import descriptor_json
+
+    dirs = [paths.network_slice(n) for n in network_ids]
+    for table in schema.TABLES:
+        if table.name in schema.SHARED_TABLES:
+            data = (dirs[0] / table.path).read_bytes()
+        else:
+            parts = [(d / table.path).read_bytes() for d in dirs]
+            header, _, _ = parts[0].partition(b"\n")
+            data = header + b"\n" + b"".join(p.partition(b"\n")[2] for p in parts)
+        write_if_changed(out / table.path, data)
+    description = f"{title}, joined in network order, for the notebooks that read them all."
+    write_if_changed(out / "datapackage.json", descriptor_json(name, title, description))
+
+
+def _remove_stale_slices(paths: ProjectPaths, networks: set[str], settings: set[str]) -> None:
+    """Drop slices of networks (and settings) that left the data package, so nothing reads them."""
     import shutil
 
-    root = paths.slices_dir / "networks"
-    if not root.exists():
-        return
-    for d in root.iterdir():
-        if d.is_dir() and d.name not in keep:
-            shutil.rmtree(d)
+    for root, keep in ((paths.slices_dir / "networks", networks),
+                       (paths.slices_dir / "settings", settings)):
+        if root.exists():
+            for d in root.iterdir():
+                if d.is_dir() and d.name not in keep:
+                    shutil.rmtree(d)
 
 
 def read_plan(paths: ProjectPaths) -> Plan:
     return Plan.from_json((paths.build_dir / PLAN_FILE).read_text())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m compendium.plan ROOT DATA BUILD HTML``: prepare in a process of its own.
+
+    ``compendium build`` prepares here so that pandas and the parsed tables never
+    weigh on the process that watches the whole build. Prints a JSON object: the
+    problems (one line each, as printed) when the data are invalid.
+    """
+    import sys
+
+    from .datapackage import DataPackageError
+
+    root, data, build, html = (Path(a) for a in (argv or sys.argv[1:]))
+    paths = ProjectPaths(root=root, data_dir=data, build_dir=build, html_dir=html)
+    try:
+        prepare(paths)
+    except DataPackageError as err:
+        print(json.dumps({"problems": [str(p) for p in err.problems]}))
+        return 1
+    print(json.dumps({"problems": []}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

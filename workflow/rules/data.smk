@@ -9,7 +9,7 @@ import json
 import os
 import sys
 
-from compendium.plan import package_source_files, prepare, read_plan, slice_files
+from compendium.plan import package_files, package_source_files, prepare, read_plan, slice_files
 
 # `compendium build` has just validated and sliced the data; plain `snakemake` has not.
 # A cluster job re-reads this file on its node (twice with SLURM): the main process has

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -48,13 +49,42 @@ def notebook_service(paths, args, remote: bool, eager: bool):
     the kernels' imports overlap validation and Snakemake's planning; else by
     the first job that asks, so a build with nothing to run starts no kernel.
     """
-    from contextlib import nullcontext
-
     from compendium import executor
 
     if remote or args.dry_run or not executor.enabled():
-        return nullcontext()
+        return None
     return executor.Service(paths, workers=args.cores, eager=eager)
+
+
+#: Joined slices up to this size (about 50 networks) let the book builder start early.
+WARM_BOOK_MAX_BYTES = 10_000_000
+
+
+def _size(folder) -> int:
+    return sum(p.stat().st_size for p in folder.glob("*") if p.is_file()) if folder.is_dir() else 0
+
+
+def prepare_apart(paths):
+    """Validate and slice (:func:`compendium.plan.prepare`) in a process of its own.
+
+    The build's own process then never holds pandas and the parsed tables, which
+    would weigh on its memory for the whole build. Returns the plan and the problems.
+    """
+    import json
+    import subprocess
+
+    from compendium.plan import read_plan
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "compendium.plan", str(paths.root), str(paths.data_dir),
+         str(paths.build_dir), str(paths.html_dir)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        problems = json.loads(proc.stdout.strip().splitlines()[-1])["problems"]
+    except (ValueError, IndexError, KeyError):
+        raise RuntimeError(f"preparing the build failed (exit {proc.returncode})") from None
+    return (None if problems else read_plan(paths)), problems
 
 
 def executed_notebooks(paths, plan) -> list:
@@ -138,22 +168,33 @@ def run(args) -> int:
         eager = args.force or plan is None or not all(
             p.exists() for p in executed_notebooks(paths, plan)
         )
+        service = notebook_service(paths, args, remote=extra is not None, eager=eager)
         if plan is None:
             # Validate before anything starts: invalid data must leave the build folder as it was.
-            from compendium.datapackage import DataPackageError
-            from compendium.plan import prepare
-
+            # (The kernels' imports may start meanwhile: they touch nothing there.)
+            if service is not None and eager:
+                service.warm_up()
             try:
-                plan = prepare(paths)
-            except DataPackageError as err:
-                for p in err.problems:
+                plan, problems = prepare_apart(paths)
+            except BaseException:
+                if service is not None:
+                    service.abort()
+                raise
+            if problems:
+                if service is not None:
+                    service.abort()
+                for p in problems:
                     print(p, file=sys.stderr)
                 print(
-                    f"{len(err.problems)} problem(s) in {paths.data_dir}; nothing was built",
+                    f"{len(problems)} problem(s) in {paths.data_dir}; nothing was built",
                     file=sys.stderr,
                 )
                 return 1
-        with notebook_service(paths, args, remote=extra is not None, eager=eager):
+        if service is not None:
+            # the book builder waits for the book job, rather than along the notebooks, when
+            # those read a big package: they need its memory more than it needs a head start
+            service.warm_book = _size(paths.all_networks_slice) < WARM_BOOK_MAX_BYTES
+        with service if service is not None else contextlib.nullcontext():
             targets = None
             if args.network:
                 unknown = sorted(set(args.network) - set(plan.networks))

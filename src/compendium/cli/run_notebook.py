@@ -17,21 +17,34 @@ def add_arguments(parser):
 
 
 def template_and_parameters(paths, plan, kind: str, target: str) -> tuple[Path, dict]:
-    """The notebook of one run and its papermill parameters (what it is about, what it reads)."""
+    """The notebook of one run and its papermill parameters (what it is about, what it reads).
+
+    A setting's notebook reads its networks' slices joined into one package, and a
+    cross-network notebook all of them: the same tables as the slices one by one,
+    read at once instead of from hundreds of folders.
+    """
     from compendium.paths import CROSS_NETWORK, PER_NETWORK, PER_SETTING
 
     if kind == "network":
         params = {"network_id": target, "data_dirs": [str(paths.network_slice(target))]}
         return paths.notebook(PER_NETWORK), params
     if kind == "setting":
-        ids = plan.settings[target]
-        params = {"setting": target, "data_dirs": [str(paths.network_slice(n)) for n in ids]}
+        params = {"setting": target, "data_dirs": [str(paths.setting_slice(target))]}
         return paths.notebook(PER_SETTING), params
     if CROSS_NETWORK[target]:
-        return paths.notebook(target), {
-            "data_dirs": [str(paths.network_slice(n)) for n in sorted(plan.networks)]
-        }
+        return paths.notebook(target), {"data_dirs": [str(paths.all_networks_slice)]}
     return paths.notebook(target), {}
+
+
+def networks_read(plan, kind: str, target: str) -> list[str]:
+    """The networks whose data one run reads."""
+    from compendium.paths import CROSS_NETWORK
+
+    if kind == "network":
+        return [target]
+    if kind == "setting":
+        return list(plan.settings[target])
+    return sorted(plan.networks) if CROSS_NETWORK[target] else []
 
 
 def execute(paths, kind: str, target: str, out: Path, log: Path, kernel=None) -> str | None:
@@ -51,9 +64,7 @@ def execute(paths, kind: str, target: str, out: Path, log: Path, kernel=None) ->
         # the service's runners live for one build: one commit for all its notebooks
         "git_commit": (git_commit if kernel is None else git_commit_cached)(paths.root),
         "data_package_hash": plan.data_hash,
-        "slice_hashes": {
-            Path(d).name: plan.slice_hash(paths, Path(d).name) for d in params.get("data_dirs", [])
-        },
+        "slice_hashes": {n: plan.slice_hash(paths, n) for n in networks_read(plan, kind, target)},
         "synthetic": plan.synthetic,
     }
     try:
