@@ -155,6 +155,8 @@ def test_editing_one_network_reruns_exactly_its_runs(project, first_build):
     assert f"network_profile[{network_id}]" in status.stdout
     assert f"data of network {network_id} (networks.csv)" in status.stdout
 
+    built = paths_of(project).book_stage / "_build" / "html"
+    written = {p: p.stat().st_mtime_ns for p in built.rglob("*.html")}
     proc = compendium(project, "build")
     assert proc.returncode == 0, proc.stderr
     assert started_jobs(proc.stdout) == {
@@ -172,6 +174,31 @@ def test_editing_one_network_reruns_exactly_its_runs(project, first_build):
     changed = page_text(html_dir / "what_changed.html")
     before, after = nets.loc[1, "population"], str(int(nets.loc[1, "population"]) + 1000)
     assert f"population {before} {after}" in changed
+    # Sphinx wrote the pages whose content changed, and the narrative pasting their values
+    rewritten = {
+        p.relative_to(built).as_posix() for p, t in written.items() if p.stat().st_mtime_ns != t
+    }
+    assert {f"networks/{network_id}.html", f"settings/{setting}.html", "overview.html",
+            "what_changed.html", "intro.html", "methods.html"} <= rewritten
+    other = next(n for n in nets["network_id"] if n != network_id)
+    assert f"networks/{other}.html" not in rewritten
+    assert "bibliography.html" not in rewritten
+    total = nets["population"].astype(int).sum() + 1000
+    assert f"serving {report.fmt(int(total), digits=0)} people" in page_text(html_dir / "intro.html")
+
+
+def test_renaming_a_network_rewrites_every_page_sidebar(project, first_build):
+    nets = pd.read_csv(project / "data" / "networks.csv", dtype=str)
+    network_id = nets.loc[0, "network_id"]
+    edit_cell(project / "data" / "networks.csv", 2, "name", "Renamed network")
+    proc = compendium(project, "build")
+    assert proc.returncode == 0, proc.stderr
+    html_dir = paths_of(project).html_dir
+    other = nets.loc[2, "network_id"]
+    # the page of another network, unchanged itself, lists the new title in its navigation
+    assert "Renamed network" in (html_dir / "networks" / f"{other}.html").read_text()
+    assert f"networks/{network_id}.html" in (html_dir / "bibliography.html").read_text()
+    assert "Renamed network" in (html_dir / "bibliography.html").read_text()
 
 
 def test_failing_notebook_keeps_the_last_good_book(project, first_build):

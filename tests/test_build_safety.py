@@ -145,8 +145,9 @@ def test_non_synthetic_data_builds_outside_the_repository_book_with_a_banner(pro
     assert private.html_dir.parts[-3] == "private-builds"
     text = page_text(private.html_dir / "intro.html")
     banner = private.html_dir.joinpath("intro.html").read_text()
-    assert f"NON-SYNTHETIC data (data package {content_hash(real)})" in banner
-    assert "not for release before disclosure review" in banner
+    assert "Built from NON-SYNTHETIC data: not for release before disclosure review" in banner
+    # which data: in every computed page's provenance note
+    assert content_hash(real) in page_text(private.html_dir / "overview.html")
     assert "synthetic" in text.lower()
     # the repository's own book was not touched
     assert (os.readlink(repo_book) if repo_book.is_symlink() else None) == before

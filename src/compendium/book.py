@@ -9,7 +9,9 @@ half-built one.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -72,22 +74,45 @@ def table_of_contents(stage: Path, plan: Plan) -> dict:
 
 def data_banner(plan: Plan) -> str:
     """The banner every page carries: what kind of data the book was built from."""
+    # No data hash here: the banner is in the Sphinx configuration, and a configuration that
+    # changed with the data would make Sphinx write every page after any edit. The hash is
+    # in each computed page's provenance note and on the "What changed" page.
     if plan.synthetic:
         return (
-            f"Built from SYNTHETIC data (data package {plan.data_hash}): no result describes a "
-            "real network, organization or person."
+            "Built from SYNTHETIC data: no result describes a real network, organization or "
+            "person."
         )
-    return (
-        f"Built from NON-SYNTHETIC data (data package {plan.data_hash}): not for release before "
-        "disclosure review."
-    )
+    return "Built from NON-SYNTHETIC data: not for release before disclosure review."
 
 
-def staged_config(text: bytes, plan: Plan) -> str:
-    """The book's ``_config.yml`` with the data banner added."""
+def staged_config(text: bytes, plan: Plan, navigation: str = "") -> str:
+    """The book's ``_config.yml`` with the data banner and the navigation's signature added.
+
+    ``navigation`` changes when a page's title or the table of contents does: every
+    page's sidebar lists them, so Sphinx must then write every page, not only the
+    changed ones (see :mod:`compendium.sphinx_fixes`).
+    """
     config = yaml.safe_load(text) or {}
     config.setdefault("html", {})["announcement"] = data_banner(plan)
+    config.setdefault("sphinx", {}).setdefault("config", {})["compendium_navigation"] = navigation
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+
+
+#: A narrative page's paste of a value glued in a notebook: ``{glue:text}`overview.ipynb::name```
+_PASTE = re.compile(r"([\w./-]+\.ipynb)::")
+
+
+def pasted_notebooks(markdown: str) -> set[str]:
+    """The notebooks (paths relative to the book) a narrative page pastes values from."""
+    return set(_PASTE.findall(markdown))
+
+
+def page_title(text: str) -> str:
+    """The first level-one heading of a Markdown page (or a notebook's first cell)."""
+    for line in text.splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return ""
 
 
 def _title_cell(nb, title: str | None, subtitle: str) -> None:
@@ -104,13 +129,15 @@ def _title_cell(nb, title: str | None, subtitle: str) -> None:
     first.source = f"{'# ' + title if title else heading}\n\n*{subtitle}*\n{rest}"
 
 
-def stage_notebook(src: Path, dest: Path, title: str | None, subtitle: str) -> tuple[bool, dict]:
+def stage_notebook(
+    src: Path, dest: Path, title: str | None, subtitle: str
+) -> tuple[bool, dict, str]:
     """Copy an executed notebook into the book: title, hidden parameters, provenance.
 
     Returns
     -------
-    (bool, dict)
-        Whether the staged file changed, and the notebook's glued values.
+    (bool, dict, str)
+        Whether the staged file changed, the notebook's glued values, and its page title.
     """
     import nbformat
 
@@ -127,7 +154,7 @@ def stage_notebook(src: Path, dest: Path, title: str | None, subtitle: str) -> t
     nb.cells.append(
         nbformat.v4.new_markdown_cell(provenance_markdown(nb.metadata), id="compendium-provenance")
     )
-    return write_if_changed(dest, nbformat.writes(nb)), glued_values(nb)
+    return write_if_changed(dest, nbformat.writes(nb)), glued_values(nb), page_title(nb.cells[0].source)
 
 
 def assemble(paths: ProjectPaths, plan: Plan) -> list[Path]:
@@ -141,17 +168,20 @@ def assemble(paths: ProjectPaths, plan: Plan) -> list[Path]:
     stage_dir = paths.book_stage
     changed: list[Path] = []
     wanted: set[Path] = set()
+    titles: dict[str, str] = {}
     for src in sorted(paths.book_dir.rglob("*")):
         rel = src.relative_to(paths.book_dir)
         if rel.parts[0] in {"_build"} or not src.is_file() or src.suffix not in NARRATIVE_SUFFIXES:
             continue
         if rel.name == "_toc.yml":
             continue  # generated below
+        if rel.as_posix() == "_config.yml":
+            continue  # staged last: it holds the navigation's signature
         dest = stage_dir / rel
         wanted.add(dest)
         content = src.read_bytes()
-        if rel.as_posix() == "_config.yml":
-            content = staged_config(content, plan).encode()
+        if dest.suffix == ".md":
+            titles[rel.with_suffix("").as_posix()] = page_title(content.decode("utf-8"))
         if write_if_changed(dest, content):
             changed.append(dest)
 
@@ -165,7 +195,7 @@ def assemble(paths: ProjectPaths, plan: Plan) -> list[Path]:
     def stage(src: Path, page: str, title: str | None, subtitle: str) -> None:
         dest = stage_dir / f"{page}.ipynb"
         wanted.add(dest)
-        was_changed, pages[page] = stage_notebook(src, dest, title, subtitle)
+        was_changed, pages[page], titles[page] = stage_notebook(src, dest, title, subtitle)
         if was_changed:
             changed.append(dest)
 
@@ -189,13 +219,30 @@ def assemble(paths: ProjectPaths, plan: Plan) -> list[Path]:
     ):
         dest = stage_dir / name
         wanted.add(dest)
+        titles[dest.stem] = page_title(text)
         if write_if_changed(dest, text):
             changed.append(dest)
 
     toc = stage_dir / "_toc.yml"
     wanted.add(toc)
-    if write_if_changed(toc, yaml.safe_dump(table_of_contents(stage_dir, plan), sort_keys=False)):
+    toc_text = yaml.safe_dump(table_of_contents(stage_dir, plan), sort_keys=False)
+    if write_if_changed(toc, toc_text):
         changed.append(toc)
+    navigation = hashlib.sha256(
+        (toc_text + "\n".join(f"{k}\t{v}" for k, v in sorted(titles.items()))).encode()
+    ).hexdigest()[:16]
+    config = stage_dir / "_config.yml"
+    wanted.add(config)
+    text = staged_config((paths.book_dir / "_config.yml").read_bytes(), plan, navigation)
+    if write_if_changed(config, text):
+        changed.append(config)
+    # Sphinx reads again only the pages whose file changed; a page pasting values glued in
+    # a notebook that changed must be read (and written) again too, or it shows old values.
+    changed_pages = {p.relative_to(stage_dir).as_posix() for p in changed}
+    for page in sorted(stage_dir.glob("*.md")):
+        if page not in changed and pasted_notebooks(page.read_text(encoding="utf-8")) & changed_pages:
+            os.utime(page)
+            changed.append(page)
     # A network that left the data must leave the book too. Sphinx's incremental output would
     # keep the departed page's HTML, so its build folder starts afresh (rare: data removed).
     removed = [

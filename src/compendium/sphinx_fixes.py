@@ -1,4 +1,5 @@
-"""A Sphinx extension the book loads (``_config.yml``): each inline script written once.
+"""A Sphinx extension the book loads (``_config.yml``): each inline script written once,
+and every page written again when the navigation changes.
 
 Sphinx 7.4 writes an inline ``<script>`` that an extension registers after the builder has
 started into every page twice (sphinx-doc/sphinx#13402, fixed in Sphinx 8.2, which Jupyter
@@ -32,4 +33,8 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree) -> Non
 
 def setup(app):
     app.connect("html-page-context", drop_duplicate_scripts)
+    # A signature of the table of contents and the page titles (compendium.book.assemble).
+    # Every page's sidebar shows them; a changed "html" value makes Sphinx write every page,
+    # where it otherwise writes only the pages whose source changed.
+    app.add_config_value("compendium_navigation", "", "html")
     return {"parallel_read_safe": True, "parallel_write_safe": True}
