@@ -184,7 +184,8 @@ def test_editing_one_network_reruns_exactly_its_runs(project, first_build):
     assert f"networks/{other}.html" not in rewritten
     assert "bibliography.html" not in rewritten
     total = nets["population"].astype(int).sum() + 1000
-    assert f"serving {report.fmt(int(total), digits=0)} people" in page_text(html_dir / "intro.html")
+    intro = page_text(html_dir / "intro.html")
+    assert f"serving {report.fmt(int(total), digits=0)} people" in intro
 
 
 def test_renaming_a_network_rewrites_every_page_sidebar(project, first_build):

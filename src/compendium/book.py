@@ -19,9 +19,9 @@ from pathlib import Path
 import yaml
 
 from . import schema
-from .fsutil import write_if_changed
 from .dictionary import dictionary_markdown
 from .execute import git_commit
+from .fsutil import write_if_changed
 from .paths import CROSS_NETWORK, ProjectPaths
 from .plan import Plan
 from .results import (
@@ -154,7 +154,8 @@ def stage_notebook(
     nb.cells.append(
         nbformat.v4.new_markdown_cell(provenance_markdown(nb.metadata), id="compendium-provenance")
     )
-    return write_if_changed(dest, nbformat.writes(nb)), glued_values(nb), page_title(nb.cells[0].source)
+    changed = write_if_changed(dest, nbformat.writes(nb))
+    return changed, glued_values(nb), page_title(nb.cells[0].source)
 
 
 def assemble(paths: ProjectPaths, plan: Plan) -> list[Path]:
@@ -208,7 +209,9 @@ def assemble(paths: ProjectPaths, plan: Plan) -> list[Path]:
         stage(paths.executed_setting(setting), f"settings/{setting}", f"{label} networks",
               f"The networks of the {label.lower()} setting compared · {data_note}")
     for name, reads_data in CROSS_NETWORK.items():
-        subtitle = f"All networks · {data_note}" if reads_data else "Computed from the package's tables"
+        subtitle = (
+            f"All networks · {data_note}" if reads_data else "Computed from the package's tables"
+        )
         stage(paths.executed_cross(name), name, None, subtitle)
 
     current = record(pages, plan.data_hash, git_commit(paths.root))
@@ -240,7 +243,8 @@ def assemble(paths: ProjectPaths, plan: Plan) -> list[Path]:
     # a notebook that changed must be read (and written) again too, or it shows old values.
     changed_pages = {p.relative_to(stage_dir).as_posix() for p in changed}
     for page in sorted(stage_dir.glob("*.md")):
-        if page not in changed and pasted_notebooks(page.read_text(encoding="utf-8")) & changed_pages:
+        pasted = pasted_notebooks(page.read_text(encoding="utf-8"))
+        if page not in changed and pasted & changed_pages:
             os.utime(page)
             changed.append(page)
     # A network that left the data must leave the book too. Sphinx's incremental output would
