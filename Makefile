@@ -38,7 +38,10 @@ browser-deps:
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff check src tests scripts benchmarks
+
+bench: $(STAMP)  ## speed and memory against the goals; table in benchmarks/ (about 40 min)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 status: $(STAMP)
 	$(BIN)/compendium status

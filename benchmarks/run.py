@@ -775,8 +775,8 @@ def main(argv=None) -> int:
             # When both exceed the goal, no uniform speed-up of either part can meet it.
             spans = [r["edit"]["notebook_span"] for r in d["runs"]]
             clean_spans = [r["clean_notebook_span"] for r in d["runs"]]
-            outside = statistics.median(e - sp for e, sp in zip(d["edit"], spans))
-            clean_outside = statistics.median(c - sp for c, sp in zip(d["clean"], clean_spans))
+            outside = statistics.median(e - sp for e, sp in zip(d["edit"], spans, strict=True))
+            clean_outside = statistics.median(c - sp for c, sp in zip(d["clean"], clean_spans, strict=True))
             span, clean_span = statistics.median(spans), statistics.median(clean_spans)
             d["floor"] = {"edit_outside_notebooks": outside, "clean_outside_notebooks": clean_outside,
                           "edit_notebook_span": span, "clean_notebook_span": clean_span}

@@ -1,6 +1,7 @@
 """Determinism, kill-safety and real-data isolation of the build.
 
 - two clean builds from the same inputs give the same computed results and figures;
+- the warm kernels of the build's notebook service give every output a fresh kernel gives;
 - a build killed (SIGKILL of the Snakemake process) mid-way leaves the last good book intact,
   and the next build completes;
 - a data package marked non-synthetic builds outside the repository's book, under a banner.
@@ -12,6 +13,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -72,6 +74,43 @@ def test_two_clean_builds_give_identical_results_and_figures(project):
     second = results_and_figures(project)
     assert second[0] == first[0]
     assert second[1] == first[1]
+
+
+def cell_outputs(root: Path) -> dict:
+    """Every output of every executed notebook: text as is, images by hash."""
+    paths = paths_of(root)
+    found = {}
+    for nb_path in sorted(paths.executed_dir.rglob("*.ipynb")):
+        nb = json.loads(nb_path.read_text())
+        for i, cell in enumerate(nb["cells"]):
+            for j, out in enumerate(cell.get("outputs", [])):
+                key = f"{nb_path.relative_to(paths.executed_dir)}:{i}:{j}"
+                if "text" in out:
+                    found[key] = "".join(out["text"])
+                for mime, value in sorted(out.get("data", {}).items()):
+                    if mime.startswith("image/"):
+                        value = hashlib.sha256(base64.b64decode(value)).hexdigest()
+                    value = value if isinstance(value, str) else "".join(value)
+                    # an object's plain repr holds its memory address, different in any two runs
+                    found[f"{key}:{mime}"] = re.sub(r" at 0x[0-9a-f]+>", " at ...>", value)
+    return found
+
+
+def test_warm_kernels_give_what_fresh_kernels_give(project, monkeypatch):
+    """The build's kernels are forked from a process that imported the libraries and ran a
+    small network through the plots (compendium.executor); papermill's own fresh kernels
+    must give every output identically."""
+    clean(project)
+    proc = compendium(project, "build")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    warm = cell_outputs(project)
+    clean(project)
+    monkeypatch.setenv("COMPENDIUM_EXECUTOR", "inline")
+    proc = compendium(project, "build")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    fresh = cell_outputs(project)
+    assert len(warm) > 50 and any(":image/png" in k for k in warm)
+    assert warm == fresh
 
 
 def children(pid: int) -> list[int]:

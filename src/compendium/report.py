@@ -8,6 +8,7 @@ instead of "nan".
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping
 
@@ -87,7 +88,13 @@ def table(
     out = out.rename(columns=names)
     formats = {names[c]: (lambda v, d=digits: v if isinstance(v, str) else fmt(v, d)) for c in floats}
     classes = "compendium-table compendium-counts" if counts else "compendium-table"
-    return out.style.hide(axis="index").format(formats).set_table_attributes(f'class="{classes}"')
+    # The table's HTML id from its content, not at random: the same results give the
+    # same notebook bytes (and the book's incremental build skips an unchanged page).
+    uuid = hashlib.sha256(out.to_csv(index=False).encode()).hexdigest()[:8]
+    return (
+        out.style.hide(axis="index").format(formats).set_table_attributes(f'class="{classes}"')
+        .set_uuid(uuid)
+    )
 
 
 def count_text(n) -> str:
