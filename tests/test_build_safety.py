@@ -97,9 +97,8 @@ def cell_outputs(root: Path) -> dict:
 
 
 def test_warm_kernels_give_what_fresh_kernels_give(project, monkeypatch):
-    """The build's kernels are forked from a process that imported the libraries and ran a
-    small network through the plots (compendium.executor); papermill's own fresh kernels
-    must give every output identically."""
+    """The build's kernels are forked from a process that imported the libraries once
+    (compendium.executor); papermill's own fresh kernels must give every output identically."""
     clean(project)
     proc = compendium(project, "build")
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -450,48 +450,6 @@ def _preload() -> list[str]:
     return failed
 
 
-def _warm_up() -> None:
-    """Do once, in the zygote, the first-time work every notebook would otherwise repeat.
-
-    A fresh kernel pays for its first CSV read, its first seaborn plots and its
-    first PNG (matplotlib's fonts, text layout, caches): about 0.4 s of a 1.2 s
-    network notebook, measured. Forked kernels inherit what is done here. A tiny
-    generated network goes through the reader, the metrics and the plots the
-    notebooks use; what a notebook could observe is put back afterwards
-    (matplotlib's settings, the open figures, the random generators).
-    """
-    import random
-
-    import matplotlib as mpl
-    import matplotlib.pyplot as plt
-    import numpy as np
-    from IPython.core.pylabtools import print_figure
-
-    from . import datapackage, network, plots, strategies, synth
-
-    np_state, py_state = np.random.get_state(), random.getstate()
-    try:
-        with mpl.rc_context(), tempfile.TemporaryDirectory() as tmp:
-            datapackage.write_package(synth.generate(seed=1, n_networks=1), Path(tmp),
-                                      name="warm-up", title="warm-up", description="warm-up")
-            t = datapackage.load(tmp)
-            network_id = t["networks"]["network_id"].iloc[0]
-            plots.setup()
-            graph = network.tie_graph(t["organizations"], t["ties"], network_id)
-            axes = [
-                plots.organizations_by_type(network.organization_counts(t["organizations"])),
-                plots.tie_graph(graph, title="warm-up"),
-                plots.strategy_grid(strategies.strategy_grid(t["network_strategies"]),
-                                    title="warm-up"),
-            ]
-            for ax in axes:  # as the inline backend shows a figure
-                print_figure(ax.figure, "png", bbox_inches="tight")
-    finally:
-        plt.close("all")
-        np.random.set_state(np_state)
-        random.setstate(py_state)
-
-
 def _zygote(args) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # kernels are reaped by the system: no zombies, and kill(pid, 0) tells whether one lives
@@ -506,11 +464,6 @@ def _zygote(args) -> None:
     failed = _preload()
     if failed:
         sys.stderr.write(f"executor: could not preload {', '.join(failed)}\n")
-    else:
-        try:
-            _warm_up()
-        except Exception as err:  # only a loss of speed: the kernels start cold
-            sys.stderr.write(f"executor: the warm-up failed ({err!r}); kernels start cold\n")
     if args.ready is not None:
         os.write(args.ready, b"r")
         os.close(args.ready)
@@ -593,8 +546,6 @@ def _kernel_child(conn_file: Path, workdir: Path, zygote_cwd: str) -> None:
         app = IPKernelApp.instance()
         # parent_handle: the kernel leaves when the zygote dies
         app.initialize(["-f", str(conn_file), f"--IPKernelApp.parent_handle={os.getppid()}"])
-        if "matplotlib_inline.backend_inline" in sys.modules:
-            _connect_inline_backend(app.shell)
         app.start()
         code = 0
     except SystemExit as stop:
@@ -607,26 +558,6 @@ def _kernel_child(conn_file: Path, workdir: Path, zygote_cwd: str) -> None:
             sys.stderr.flush()
         finally:
             os._exit(code)
-
-
-def _connect_inline_backend(shell) -> None:
-    """Connect the inline backend the zygote's warm-up imported to this kernel's shell.
-
-    Imported in a kernel, the backend connects itself to the shell (figures shown
-    after each cell); imported in the zygote, there was no shell yet. This does
-    what its import would have done (``_enable_matplotlib_integration``).
-    """
-    import matplotlib
-    from IPython.core.pylabtools import activate_matplotlib
-    from matplotlib_inline.backend_inline import configure_inline_support
-
-    try:
-        backend = matplotlib.get_backend(auto_select=False)
-    except TypeError:  # matplotlib < 3.10
-        backend = matplotlib.rcParams._get("backend")
-    if backend in ("inline", _MPL_INLINE):
-        activate_matplotlib(backend)
-        configure_inline_support(shell, backend)
 
 
 def _close_inherited_fds() -> None:
