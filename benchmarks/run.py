@@ -101,11 +101,16 @@ def role(cmdline: list[str]) -> str:
     """What a process of a build is, from its command line."""
     text = " ".join(cmdline)
     for needle, name in (
-        ("compendium.executor zygote", "zygote"), ("compendium.executor runner", "runner"),
-        ("compendium.executor book", "book builder"), ("ipykernel", "kernel"),
-        ("compendium.orchestrate", "snakemake"), ("-m snakemake", "snakemake"),
-        ("run-notebook", "job client"), ("build-book", "job client"),
-        ("compendium build", "compendium build"), ("jupyter_book", "jupyter-book"),
+        ("compendium.executor zygote", "zygote"),
+        ("compendium.executor runner", "runner"),
+        ("compendium.executor book", "book builder"),
+        ("ipykernel", "kernel"),
+        ("compendium.orchestrate", "snakemake"),
+        ("-m snakemake", "snakemake"),
+        ("run-notebook", "job client"),
+        ("build-book", "job client"),
+        ("compendium build", "compendium build"),
+        ("jupyter_book", "jupyter-book"),
         ("papermill", "papermill"),
     ):
         if needle in text:
@@ -189,8 +194,12 @@ class TreeMemory:
             if rss > self.peak_rss:
                 self.peak_rss, self.peak_by_role = rss, by_role
                 self.peak_biggest = sorted(
-                    ((names.get(p.pid, "?"), " ".join(self._args.get(p.pid, []))[-60:], m)
-                     for p, m in self._last.items()), key=lambda t: -t[2])[:6]
+                    (
+                        (names.get(p.pid, "?"), " ".join(self._args.get(p.pid, []))[-60:], m)
+                        for p, m in self._last.items()
+                    ),
+                    key=lambda t: -t[2],
+                )[:6]
             if tick % 4 == 0:
                 self.peak_pss = max(self.peak_pss, pss)
             self.peak_processes = max(self.peak_processes, len(procs))
@@ -215,10 +224,14 @@ def timed(cmd: list[str], env: dict, log: Path, memory: bool = False, timeout: i
     seconds = time.monotonic() - t0
     result = {"seconds": seconds, "rc": rc, "output": log.read_text(encoding="utf-8")}
     if sampler:
-        result |= {"peak_rss": sampler.peak_rss, "peak_pss": sampler.peak_pss,
-                   "peak_processes": sampler.peak_processes,
-                   "peak_rss_by_role": sampler.peak_by_role, "cpu_by_role": sampler.cpu_by_role,
-                   "peak_biggest": sampler.peak_biggest}
+        result |= {
+            "peak_rss": sampler.peak_rss,
+            "peak_pss": sampler.peak_pss,
+            "peak_processes": sampler.peak_processes,
+            "peak_rss_by_role": sampler.peak_by_role,
+            "cpu_by_role": sampler.cpu_by_role,
+            "peak_biggest": sampler.peak_biggest,
+        }
     return result
 
 
@@ -236,19 +249,31 @@ class Workspace:
         self.source = source
         self.dir = Path(tempfile.mkdtemp(prefix="compendium-bench-"))
         self.keep = keep
-        self.env = {k: v for k, v in os.environ.items() if k not in ("COMPENDIUM_DATA", "COMPENDIUM_ROOT")}
+        self.env = {
+            k: v for k, v in os.environ.items() if k not in ("COMPENDIUM_DATA", "COMPENDIUM_ROOT")
+        }
         self.env["PYTHONUNBUFFERED"] = "1"
         if not live_source:
             src = self.dir / "src"
-            shutil.copytree(source / "src" / "compendium", src / "compendium",
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            shutil.copytree(
+                source / "src" / "compendium",
+                src / "compendium",
+                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+            )
             # ahead of the editable install's path entry: builds and kernels import the snapshot
             self.env["PYTHONPATH"] = os.pathsep.join(
                 [str(src), *filter(None, [os.environ.get("PYTHONPATH")])]
             )
         check = subprocess.run(
-            [PYTHON, "-c", "import compendium, compendium.plots, compendium.models; print(compendium.__file__)"],
-            env=self.env, capture_output=True, text=True,
+            [
+                PYTHON,
+                "-c",
+                "import compendium, compendium.plots, compendium.models; "
+                "print(compendium.__file__)",
+            ],
+            env=self.env,
+            capture_output=True,
+            text=True,
         )
         if check.returncode != 0:
             raise SystemExit(f"cannot import the package snapshot:\n{check.stderr}")
@@ -259,13 +284,28 @@ class Workspace:
         self.n += 1
         root = self.dir / f"{self.n:02d}-{name}"
         for folder in ("notebooks", "workflow", "book"):
-            shutil.copytree(self.source / folder, root / folder,
-                            ignore=shutil.ignore_patterns("_build", ".*"))
+            shutil.copytree(
+                self.source / folder, root / folder, ignore=shutil.ignore_patterns("_build", ".*")
+            )
         if data is not None:
             shutil.copytree(data, root / "data")
         else:
-            r = timed([PYTHON, "-m", "compendium", "synth", "--seed", "7", "--networks",
-                       str(networks), "--out", str(root / "data")], self.env, root / "synth.log")
+            r = timed(
+                [
+                    PYTHON,
+                    "-m",
+                    "compendium",
+                    "synth",
+                    "--seed",
+                    "7",
+                    "--networks",
+                    str(networks),
+                    "--out",
+                    str(root / "data"),
+                ],
+                self.env,
+                root / "synth.log",
+            )
             require_ok(r, f"compendium synth --networks {networks}")
         return root
 
@@ -274,8 +314,12 @@ class Workspace:
 
     def build(self, root: Path, label: str, memory: bool = False, extra: list[str] = ()) -> dict:
         log = root / "bench-logs" / f"{label}.log"
-        r = timed([PYTHON, "-m", "compendium", "build", "--cores", "2", *extra],
-                  self.env_for(root), log, memory=memory)
+        r = timed(
+            [PYTHON, "-m", "compendium", "build", "--cores", "2", *extra],
+            self.env_for(root),
+            log,
+            memory=memory,
+        )
         require_ok(r, f"compendium build ({label}) in {root}")
         r["jobs"] = sorted(set(re.findall(r"\] start  (\S+)", r["output"])))
         return r
@@ -324,20 +368,47 @@ def naive(ws: Workspace, root: Path, book_sources: Path, scratch: Path) -> dict:
         template, params = template_and_parameters(paths, plan, kind, target)
         cwd = scratch / f"cwd-{kind}-{target}"
         cwd.mkdir(exist_ok=True)
-        cmd = [PYTHON, "-m", "papermill", str(template), str(scratch / f"{kind}-{target}.ipynb"),
-               "-k", "compendium", "--cwd", str(cwd), "--no-progress-bar",
-               "-y", yaml.safe_dump(params)]
+        cmd = [
+            PYTHON,
+            "-m",
+            "papermill",
+            str(template),
+            str(scratch / f"{kind}-{target}.ipynb"),
+            "-k",
+            "compendium",
+            "--cwd",
+            str(cwd),
+            "--no-progress-bar",
+            "-y",
+            yaml.safe_dump(params),
+        ]
         r = timed(cmd, env, scratch / f"{kind}-{target}.log")
         require_ok(r, f"papermill {template.name} {target}")
         per_notebook.append(r["seconds"])
     notebooks_seconds = time.monotonic() - t0
     book = scratch / "book"
     shutil.copytree(book_sources, book, ignore=shutil.ignore_patterns("_build"))
-    r = timed([PYTHON, "-c", "from jupyter_book.cli.main import main; main()", "build", str(book),
-               "--builder", "html"], env, scratch / "jupyter-book.log")
+    r = timed(
+        [
+            PYTHON,
+            "-c",
+            "from jupyter_book.cli.main import main; main()",
+            "build",
+            str(book),
+            "--builder",
+            "html",
+        ],
+        env,
+        scratch / "jupyter-book.log",
+    )
     require_ok(r, "jupyter-book build (naive)")
-    return {"seconds": notebooks_seconds + r["seconds"], "notebooks_seconds": notebooks_seconds,
-            "book_seconds": r["seconds"], "per_notebook": per_notebook, "n_notebooks": len(runs)}
+    return {
+        "seconds": notebooks_seconds + r["seconds"],
+        "notebooks_seconds": notebooks_seconds,
+        "book_seconds": r["seconds"],
+        "per_notebook": per_notebook,
+        "n_notebooks": len(runs),
+    }
 
 
 # -- scenarios -------------------------------------------------------------------------------
@@ -358,28 +429,52 @@ def default_scenarios(ws: Workspace, repeat: int, data: Path) -> dict:
         out["noop"].append(noop["seconds"])
         out["edit"].append(edit["seconds"])
         out["naive"].append(nv["seconds"])
-        out["runs"].append({
-            "clean": {k: clean[k] for k in ("seconds", "peak_rss", "peak_pss", "jobs",
-                                            "peak_rss_by_role", "cpu_by_role")},
-            "noop": {k: noop[k] for k in ("seconds", "jobs")},
-            "edit": {"seconds": edit["seconds"], "jobs": edit["jobs"], "network": network_id,
-                     "notebook_span": notebook_span(edit["output"]),
-                     "job_seconds": job_seconds(edit["output"])},
-            "naive": nv,
-            "clean_job_seconds": job_seconds(clean["output"]),
-            "clean_notebook_span": notebook_span(clean["output"]),
-        })
-        print(f"  rep {rep + 1}/{repeat}: naive {nv['seconds']:.1f}s, clean {clean['seconds']:.1f}s, "
-              f"no-op {noop['seconds']:.1f}s, edit {edit['seconds']:.1f}s", file=sys.stderr)
+        out["runs"].append(
+            {
+                "clean": {
+                    k: clean[k]
+                    for k in (
+                        "seconds",
+                        "peak_rss",
+                        "peak_pss",
+                        "jobs",
+                        "peak_rss_by_role",
+                        "cpu_by_role",
+                    )
+                },
+                "noop": {k: noop[k] for k in ("seconds", "jobs")},
+                "edit": {
+                    "seconds": edit["seconds"],
+                    "jobs": edit["jobs"],
+                    "network": network_id,
+                    "notebook_span": notebook_span(edit["output"]),
+                    "job_seconds": job_seconds(edit["output"]),
+                },
+                "naive": nv,
+                "clean_job_seconds": job_seconds(clean["output"]),
+                "clean_notebook_span": notebook_span(clean["output"]),
+            }
+        )
+        print(
+            f"  rep {rep + 1}/{repeat}: naive {nv['seconds']:.1f}s, clean {clean['seconds']:.1f}s, "
+            f"no-op {noop['seconds']:.1f}s, edit {edit['seconds']:.1f}s",
+            file=sys.stderr,
+        )
     return out
 
 
 def notebook_span(output: str) -> float:
     """Seconds from the first notebook job's start to the last one's end, by the build's clock."""
-    starts = [float(m.group(1)) for m in re.finditer(r"done, +([\d.]+)s\] start  (\S+)", output)
-              if m.group(2).split("[")[0] in NOTEBOOK_RULES]
-    ends = [float(m.group(1)) for m in re.finditer(r"done, +([\d.]+)s\] done   (\S+)", output)
-            if m.group(2).split("[")[0] in NOTEBOOK_RULES]
+    starts = [
+        float(m.group(1))
+        for m in re.finditer(r"done, +([\d.]+)s\] start  (\S+)", output)
+        if m.group(2).split("[")[0] in NOTEBOOK_RULES
+    ]
+    ends = [
+        float(m.group(1))
+        for m in re.finditer(r"done, +([\d.]+)s\] done   (\S+)", output)
+        if m.group(2).split("[")[0] in NOTEBOOK_RULES
+    ]
     return max(ends) - min(starts) if starts and ends else 0.0
 
 
@@ -387,8 +482,9 @@ NOTEBOOK_RULES = {"network_profile", "setting_comparison", "cross_network"}
 
 
 def job_seconds(output: str) -> dict[str, float]:
-    return {m.group(1): float(m.group(2))
-            for m in re.finditer(r"\] done   (\S+) \(([\d.]+)s\)", output)}
+    return {
+        m.group(1): float(m.group(2)) for m in re.finditer(r"\] done   (\S+) \(([\d.]+)s\)", output)
+    }
 
 
 def scaling(ws: Workspace, sizes: list[int], repeat: int) -> list[dict]:
@@ -398,23 +494,41 @@ def scaling(ws: Workspace, sizes: list[int], repeat: int) -> list[dict]:
             root = ws.project(f"scaling-{n}-{rep}", networks=n)
             r = ws.build(root, f"clean-{n}", memory=True)
             n_settings = len(json.loads((root / "build" / "plan.json").read_text())["settings"])
-            rows.append({"networks": n, "seconds": r["seconds"], "peak_rss": r["peak_rss"],
-                         "peak_pss": r["peak_pss"], "peak_processes": r["peak_processes"],
-                         "peak_rss_by_role": r["peak_rss_by_role"], "cpu_by_role": r["cpu_by_role"],
-                         "job_seconds": job_seconds(r["output"]),
-                         "peak_biggest": r["peak_biggest"],
-                         "notebooks": n + n_settings + 4, "per_network": r["seconds"] / n,
-                         "jobs": len(r["jobs"])})
+            rows.append(
+                {
+                    "networks": n,
+                    "seconds": r["seconds"],
+                    "peak_rss": r["peak_rss"],
+                    "peak_pss": r["peak_pss"],
+                    "peak_processes": r["peak_processes"],
+                    "peak_rss_by_role": r["peak_rss_by_role"],
+                    "cpu_by_role": r["cpu_by_role"],
+                    "job_seconds": job_seconds(r["output"]),
+                    "peak_biggest": r["peak_biggest"],
+                    "notebooks": n + n_settings + 4,
+                    "per_network": r["seconds"] / n,
+                    "jobs": len(r["jobs"]),
+                }
+            )
             # the edit goal again, at this size: one network's population changes
             network_id = edit_population(root, 1000 + rep)
             e = ws.build(root, f"edit-{n}")
-            rows[-1].update({"edit_seconds": e["seconds"], "edit_ratio": e["seconds"] / r["seconds"],
-                             "edit_network": network_id, "edit_jobs": len(e["jobs"])})
-            print(f"  {n} networks: {r['seconds']:.1f}s ({r['seconds'] / n:.2f} s/network), "
-                  f"edit {e['seconds']:.1f}s ({e['seconds'] / r['seconds']:.2f} x clean), "
-                  f"peak RSS {r['peak_rss'] / GB:.2f} GB "
-                  f"({', '.join(f'{k} {v / GB:.2f}' for k, v in r['peak_rss_by_role'].items())}); "
-                  f"CPU s {r['cpu_by_role']}", file=sys.stderr)
+            rows[-1].update(
+                {
+                    "edit_seconds": e["seconds"],
+                    "edit_ratio": e["seconds"] / r["seconds"],
+                    "edit_network": network_id,
+                    "edit_jobs": len(e["jobs"]),
+                }
+            )
+            print(
+                f"  {n} networks: {r['seconds']:.1f}s ({r['seconds'] / n:.2f} s/network), "
+                f"edit {e['seconds']:.1f}s ({e['seconds'] / r['seconds']:.2f} x clean), "
+                f"peak RSS {r['peak_rss'] / GB:.2f} GB "
+                f"({', '.join(f'{k} {v / GB:.2f}' for k, v in r['peak_rss_by_role'].items())}); "
+                f"CPU s {r['cpu_by_role']}",
+                file=sys.stderr,
+            )
             if not ws.keep:
                 shutil.rmtree(root, ignore_errors=True)
     return rows
@@ -423,8 +537,12 @@ def scaling(ws: Workspace, sizes: list[int], repeat: int) -> list[dict]:
 def worker(kind: str, env: dict, scratch: Path, args: list[str]) -> dict:
     """Run a statistics benchmark in its own process (its memory is its own)."""
     out = scratch / f"{kind}.json"
-    r = timed([PYTHON, str(Path(__file__)), "--worker", kind, "--worker-out", str(out), *args],
-              env, scratch / f"{kind}.log", memory=True)
+    r = timed(
+        [PYTHON, str(Path(__file__)), "--worker", kind, "--worker-out", str(out), *args],
+        env,
+        scratch / f"{kind}.log",
+        memory=True,
+    )
     require_ok(r, f"{kind} benchmark")
     result = json.loads(out.read_text())
     result["peak_rss_tree"] = r["peak_rss"]
@@ -442,18 +560,25 @@ def coding_worker(segments: int, repeat: int) -> dict:
     codebook = pd.read_csv(DEFAULT_CODEBOOK, dtype=str, keep_default_na=False).replace("", None)
     leaves = codebook.loc[codebook["parent_code"].notna(), "code"].to_numpy()
     n_networks, n_informants = 90, 4000
-    networks = pd.DataFrame({
-        "network_id": [f"n{i:03d}" for i in range(n_networks)],
-        "setting": np.array(["rural", "urban_semi_urban", "metropolitan"])[np.arange(n_networks) % 3],
-    })
+    networks = pd.DataFrame(
+        {
+            "network_id": [f"n{i:03d}" for i in range(n_networks)],
+            "setting": np.array(["rural", "urban_semi_urban", "metropolitan"])[
+                np.arange(n_networks) % 3
+            ],
+        }
+    )
     inf_net = rng.integers(0, n_networks, n_informants)
-    informants = pd.DataFrame({
-        "informant_id": [f"i{i:05d}" for i in range(n_informants)],
-        "network_id": networks["network_id"].to_numpy()[inf_net],
-        "role": np.array(["manager", "clinical_staff", "service_user", "relative"])[
-            rng.integers(0, 4, n_informants)],
-        "organization_type": "clsc",
-    })
+    informants = pd.DataFrame(
+        {
+            "informant_id": [f"i{i:05d}" for i in range(n_informants)],
+            "network_id": networks["network_id"].to_numpy()[inf_net],
+            "role": np.array(["manager", "clinical_staff", "service_user", "relative"])[
+                rng.integers(0, 4, n_informants)
+            ],
+            "organization_type": "clsc",
+        }
+    )
     # segments: each coded by one coder, a quarter of them by a second coder too
     n_seg = int(segments / 1.25)
     double = rng.random(n_seg) < 0.25
@@ -465,12 +590,16 @@ def coding_worker(segments: int, repeat: int) -> dict:
     agree = rng.random(len(seg)) < 0.8
     code = np.where(agree, code_first[seg], rng.integers(0, len(leaves), len(seg)))
     seg_ids = np.char.add("s", np.arange(n_seg).astype(str))
-    segs = pd.DataFrame({
-        "segment_id": pd.array(seg_ids[seg], dtype="str"),
-        "informant_id": pd.array(informants["informant_id"].to_numpy()[seg_informant[seg]], dtype="str"),
-        "coder_id": pd.array(np.array(["coder_a", "coder_b", "coder_c"])[coder], dtype="str"),
-        "code": pd.array(leaves[code], dtype="str"),
-    })
+    segs = pd.DataFrame(
+        {
+            "segment_id": pd.array(seg_ids[seg], dtype="str"),
+            "informant_id": pd.array(
+                informants["informant_id"].to_numpy()[seg_informant[seg]], dtype="str"
+            ),
+            "coder_id": pd.array(np.array(["coder_a", "coder_b", "coder_c"])[coder], dtype="str"),
+            "code": pd.array(leaves[code], dtype="str"),
+        }
+    )
     informants = informants.astype("str")
     networks = networks.astype("str")
     codebook = codebook.astype({c: "str" for c in ("code", "label", "category")})
@@ -486,8 +615,13 @@ def coding_worker(segments: int, repeat: int) -> dict:
         alpha = coding.krippendorff_alpha(segs)
         times["krippendorff_alpha"].append(time.perf_counter() - t)
     totals = [sum(v[i] for v in times.values()) for i in range(repeat)]
-    return {"rows": len(segs), "times": times, "totals": totals, "alpha": alpha,
-            "seconds": statistics.median(totals)}
+    return {
+        "rows": len(segs),
+        "times": times,
+        "totals": totals,
+        "alpha": alpha,
+        "seconds": statistics.median(totals),
+    }
 
 
 def outcomes_worker(persons: int, contacts: int, repeat: int) -> dict:
@@ -504,9 +638,10 @@ def outcomes_worker(persons: int, contacts: int, repeat: int) -> dict:
     person_network = rng.integers(0, n_networks, persons)
     net_ids = np.array([f"net-{i:03d}" for i in range(n_networks)])
     person_ids = np.char.add("p", np.char.zfill(np.arange(persons).astype(str), 7))
-    org_ids = np.char.add(np.repeat(net_ids, orgs_per_network),
-                          np.tile(np.char.add("-org", np.arange(orgs_per_network).astype(str)),
-                                  n_networks))
+    org_ids = np.char.add(
+        np.repeat(net_ids, orgs_per_network),
+        np.tile(np.char.add("-org", np.arange(orgs_per_network).astype(str)), n_networks),
+    )
     k = rng.integers(1, 4, persons)  # 1 to 3 hospitalizations a person
     ep_person = np.repeat(np.arange(persons), k)
     n_ep = len(ep_person)
@@ -517,32 +652,49 @@ def outcomes_worker(persons: int, contacts: int, repeat: int) -> dict:
     no_follow = rng.random(n_ep) < 0.25
     readmit = discharge + rng.integers(1, 400, n_ep).astype("timedelta64[D]")
     no_readmit = rng.random(n_ep) < 0.6
-    follow_org = org_ids[person_network[ep_person] * orgs_per_network
-                         + rng.integers(0, orgs_per_network, n_ep)]
-    episodes = pd.DataFrame({
-        "episode_id": pd.array(np.char.add("e", np.arange(n_ep).astype(str)), dtype="str"),
-        "person_id": pd.array(person_ids[ep_person], dtype="str"),
-        "network_id": pd.array(net_ids[person_network[ep_person]], dtype="str"),
-        "admission_date": admission.astype("datetime64[ns]"),
-        "discharge_date": discharge.astype("datetime64[ns]"),
-        "follow_up_date": np.where(no_follow, np.datetime64("NaT"), follow).astype("datetime64[ns]"),
-        "follow_up_organization_id": pd.array(np.where(no_follow, None, follow_org), dtype="str"),
-        "readmission_date": np.where(no_readmit, np.datetime64("NaT"), readmit).astype("datetime64[ns]"),
-    })
+    follow_org = org_ids[
+        person_network[ep_person] * orgs_per_network + rng.integers(0, orgs_per_network, n_ep)
+    ]
+    episodes = pd.DataFrame(
+        {
+            "episode_id": pd.array(np.char.add("e", np.arange(n_ep).astype(str)), dtype="str"),
+            "person_id": pd.array(person_ids[ep_person], dtype="str"),
+            "network_id": pd.array(net_ids[person_network[ep_person]], dtype="str"),
+            "admission_date": admission.astype("datetime64[ns]"),
+            "discharge_date": discharge.astype("datetime64[ns]"),
+            "follow_up_date": np.where(no_follow, np.datetime64("NaT"), follow).astype(
+                "datetime64[ns]"
+            ),
+            "follow_up_organization_id": pd.array(
+                np.where(no_follow, None, follow_org), dtype="str"
+            ),
+            "readmission_date": np.where(no_readmit, np.datetime64("NaT"), readmit).astype(
+                "datetime64[ns]"
+            ),
+        }
+    )
     # contacts: people see mostly one usual provider of their network
     who = rng.integers(0, persons, contacts)
     provider = np.minimum(rng.geometric(0.45, contacts) - 1, orgs_per_network - 1)
-    org = (person_network[who] * orgs_per_network + (provider + who) % orgs_per_network)
-    service_contacts = pd.DataFrame({
-        "person_id": pd.array(person_ids[who], dtype="str"),
-        "network_id": pd.array(net_ids[person_network[who]], dtype="str"),
-        "contact_date": (day + rng.integers(0, 900, contacts).astype("timedelta64[D]")).astype("datetime64[ns]"),
-        "organization_id": pd.array(org_ids[org], dtype="str"),
-    })
+    org = person_network[who] * orgs_per_network + (provider + who) % orgs_per_network
+    service_contacts = pd.DataFrame(
+        {
+            "person_id": pd.array(person_ids[who], dtype="str"),
+            "network_id": pd.array(net_ids[person_network[who]], dtype="str"),
+            "contact_date": (day + rng.integers(0, 900, contacts).astype("timedelta64[D]")).astype(
+                "datetime64[ns]"
+            ),
+            "organization_id": pd.array(org_ids[org], dtype="str"),
+        }
+    )
     del who, provider, org
     generated = time.perf_counter() - t0
     rss_after_generation = _rss()
-    times = {"follow_up_after_hospitalization": [], "continuity_indices": [], "network_outcomes": []}
+    times = {
+        "follow_up_after_hospitalization": [],
+        "continuity_indices": [],
+        "network_outcomes": [],
+    }
     peak_during = [rss_after_generation]
     stop = threading.Event()
 
@@ -566,11 +718,20 @@ def outcomes_worker(persons: int, contacts: int, repeat: int) -> dict:
     sampler.join()
     totals = [sum(v[i] for v in times.values()) for i in range(repeat)]
     return {
-        "persons": persons, "episodes": n_ep, "contacts": contacts, "networks": len(result),
-        "engine": f"pandas {pd.__version__} (string dtype: {service_contacts['person_id'].dtype!r}), numpy",
-        "generation_seconds": generated, "times": times, "totals": totals,
+        "persons": persons,
+        "episodes": n_ep,
+        "contacts": contacts,
+        "networks": len(result),
+        "engine": (
+            f"pandas {pd.__version__} "
+            f"(string dtype: {service_contacts['person_id'].dtype!r}), numpy"
+        ),
+        "generation_seconds": generated,
+        "times": times,
+        "totals": totals,
         "seconds": statistics.median(totals),
-        "rss_after_generation": rss_after_generation, "peak_rss_during": peak_during[0],
+        "rss_after_generation": rss_after_generation,
+        "peak_rss_during": peak_during[0],
         "max_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
     }
 
@@ -604,49 +765,122 @@ def breakdown(ws: Workspace, root: Path) -> dict:
     rows = {}
     rows["python -c pass"] = t("python", [PYTHON, "-c", "pass"])
     rows["import compendium.plots"] = t("plots", [PYTHON, "-c", "import compendium.plots"])
-    rows["import what the notebooks import"] = t("nbimports", [PYTHON, "-c", (
-        "import IPython.display, myst_nb; from compendium import coding, datapackage, integration, "
-        "network, outcomes, plots, report, strategies, summary, models, policy")])
+    rows["import what the notebooks import"] = t(
+        "nbimports",
+        [
+            PYTHON,
+            "-c",
+            (
+                "import IPython.display, myst_nb; from compendium import coding, datapackage, "
+                "integration, network, outcomes, plots, report, strategies, summary, models, policy"
+            ),
+        ],
+    )
     rows["compendium run-notebook --help (job client start)"] = t(
-        "client", [PYTHON, "-m", "compendium", "run-notebook", "--help"])
+        "client", [PYTHON, "-m", "compendium", "run-notebook", "--help"]
+    )
     rows["snakemake --version (Snakemake start)"] = t(
-        "snakemake", [PYTHON, "-m", "snakemake", "--version"])
+        "snakemake", [PYTHON, "-m", "snakemake", "--version"]
+    )
     kernel_ready = []
     for i in range(3):
-        r = timed([PYTHON, "-c", (
-            "import time; from jupyter_client.manager import start_new_kernel; t = time.time(); "
-            "km, kc = start_new_kernel(kernel_name='compendium'); print(time.time() - t); "
-            "kc.stop_channels(); km.shutdown_kernel(now=True)")], env, scratch / f"kernel-{i}.log")
+        r = timed(
+            [
+                PYTHON,
+                "-c",
+                (
+                    "import time; from jupyter_client.manager import start_new_kernel; "
+                    "t = time.time(); "
+                    "km, kc = start_new_kernel(kernel_name='compendium'); print(time.time() - t); "
+                    "kc.stop_channels(); km.shutdown_kernel(now=True)"
+                ),
+            ],
+            env,
+            scratch / f"kernel-{i}.log",
+        )
         require_ok(r, "kernel start")
         kernel_ready.append(float(re.findall(r"^([\d.]+)$", r["output"], re.M)[-1]))
     rows["kernel start to ready (no imports)"] = statistics.median(kernel_ready)
     empty = scratch / "empty.ipynb"
     heavy = scratch / "heavy.ipynb"
-    for path, code in ((empty, "x = 1"),
-                       (heavy, "import pandas, seaborn, statsmodels.api, networkx\n"
-                               "from compendium import plots, models")):
-        path.write_text(json.dumps({
-            "cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
-                       "outputs": [], "source": code}],
-            "metadata": {"kernelspec": {"name": "compendium", "display_name": "Python (compendium)",
-                                        "language": "python"}},
-            "nbformat": 4, "nbformat_minor": 5}))
-    for label, path in (("papermill CLI, almost empty notebook", empty),
-                        ("papermill CLI, pandas+seaborn+statsmodels+networkx", heavy)):
-        rows[label] = t(label[:20].replace(" ", "-"), [
-            PYTHON, "-m", "papermill", str(path), str(scratch / "out.ipynb"), "-k", "compendium",
-            "--no-progress-bar"])
+    for path, code in (
+        (empty, "x = 1"),
+        (
+            heavy,
+            "import pandas, seaborn, statsmodels.api, networkx\n"
+            "from compendium import plots, models",
+        ),
+    ):
+        path.write_text(
+            json.dumps(
+                {
+                    "cells": [
+                        {
+                            "cell_type": "code",
+                            "execution_count": None,
+                            "metadata": {},
+                            "outputs": [],
+                            "source": code,
+                        }
+                    ],
+                    "metadata": {
+                        "kernelspec": {
+                            "name": "compendium",
+                            "display_name": "Python (compendium)",
+                            "language": "python",
+                        }
+                    },
+                    "nbformat": 4,
+                    "nbformat_minor": 5,
+                }
+            )
+        )
+    for label, path in (
+        ("papermill CLI, almost empty notebook", empty),
+        ("papermill CLI, pandas+seaborn+statsmodels+networkx", heavy),
+    ):
+        rows[label] = t(
+            label[:20].replace(" ", "-"),
+            [
+                PYTHON,
+                "-m",
+                "papermill",
+                str(path),
+                str(scratch / "out.ipynb"),
+                "-k",
+                "compendium",
+                "--no-progress-bar",
+            ],
+        )
     rows["compendium status (no-op: prepare + Snakemake DAG)"] = t(
-        "status", [PYTHON, "-m", "compendium", "status"])
-    rows["jupyter-book build, nothing changed"] = t("jb-noop", [
-        PYTHON, "-c", "from jupyter_book.cli.main import main; main()", "build",
-        str(root / "build" / "book"), "--builder", "html"])
+        "status", [PYTHON, "-m", "compendium", "status"]
+    )
+    rows["jupyter-book build, nothing changed"] = t(
+        "jb-noop",
+        [
+            PYTHON,
+            "-c",
+            "from jupyter_book.cli.main import main; main()",
+            "build",
+            str(root / "build" / "book"),
+            "--builder",
+            "html",
+        ],
+    )
     staged = scratch / "book-clean"
     shutil.copytree(root / "build" / "book", staged, ignore=shutil.ignore_patterns("_build"))
-    rows["jupyter-book build, clean (16 pages)"] = t("jb-clean", [
-        PYTHON, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1] + '/_build', ignore_errors=True); "
-        "sys.argv = ['jb', 'build', sys.argv[1], '--builder', 'html']; "
-        "from jupyter_book.cli.main import main; main()", str(staged)], reps=1)
+    rows["jupyter-book build, clean (16 pages)"] = t(
+        "jb-clean",
+        [
+            PYTHON,
+            "-c",
+            "import shutil, sys; shutil.rmtree(sys.argv[1] + '/_build', ignore_errors=True); "
+            "sys.argv = ['jb', 'build', sys.argv[1], '--builder', 'html']; "
+            "from jupyter_book.cli.main import main; main()",
+            str(staged),
+        ],
+        reps=1,
+    )
     # one network notebook: papermill on a fresh kernel vs the build's warm kernels
     jobs = {}
     for log in (root / "bench-logs").glob("clean.log"):
@@ -693,45 +927,119 @@ def plot_scaling(rows: list[dict], path: Path) -> None:
     sns.lineplot(df, x="networks", y="seconds", marker="o", ax=axes[0], errorbar=None)
     slope, intercept, r2 = linear_fit(list(df["networks"]), list(df["seconds"]))
     xs = [df["networks"].min(), df["networks"].max()]
-    axes[0].plot(xs, [intercept + slope * x for x in xs], ls="--", color="grey",
-                 label=f"linear fit: {slope:.2f} s/network, R² {r2:.3f}")
+    axes[0].plot(
+        xs,
+        [intercept + slope * x for x in xs],
+        ls="--",
+        color="grey",
+        label=f"linear fit: {slope:.2f} s/network, R² {r2:.3f}",
+    )
     if "edit_seconds" in df:
-        sns.lineplot(df, x="networks", y="edit_seconds", marker="s", ax=axes[0], errorbar=None,
-                     label="rebuild after editing one network")
+        sns.lineplot(
+            df,
+            x="networks",
+            y="edit_seconds",
+            marker="s",
+            ax=axes[0],
+            errorbar=None,
+            label="rebuild after editing one network",
+        )
     axes[0].set(title="Clean build", xlabel="networks", ylabel="seconds")
     axes[0].legend(loc="upper left")
     sns.lineplot(df, x="networks", y="per_network", marker="o", ax=axes[1], errorbar=None)
     axes[1].axhline(GOALS["per_notebook"], ls="--", color="firebrick", label="goal: 1.3 s")
-    axes[1].set(title="Amortized time per network notebook", xlabel="networks",
-                ylabel="seconds per network", ylim=(0, None))
+    axes[1].set(
+        title="Amortized time per network notebook",
+        xlabel="networks",
+        ylabel="seconds per network",
+        ylim=(0, None),
+    )
     axes[1].legend(loc="upper right")
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
+def markdown(results: dict) -> str:
+    """The table of a results.json as Markdown, with the machine it ran on (for the README)."""
+    m = results["machine"]
+    lines = [
+        f"Measured {results['started'][:10]} on {m['nproc']} cores ({m.get('cpu')}), "
+        f"{m.get('memory_gb')} GB RAM, Python {m['python']}, {m['platform']}; load average "
+        f"{m['load_average_start'][0]:.1f} at the start"
+        f"{' (QUICK run: reduced sizes)' if results.get('quick') else ''}.",
+        "",
+        "| scenario | median s | ratio | goal | result |",
+        "|---|---:|---:|---|---|",
+    ]
+    for row in results["table"]:
+        lines.append(
+            f"| {row['scenario'].strip()} | {fmt_s(row['median_seconds'])} | "
+            f"{fmt_s(row['ratio'])} | {row['goal']} | {verdict(row['pass'])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="smaller sizes and one repetition (goals are for the full sizes)")
-    parser.add_argument("--repeat", type=int, default=None,
-                        help="repetitions of the default-data builds and statistics (default 3; quick 1)")
-    parser.add_argument("--scaling-repeat", type=int, default=1,
-                        help="repetitions of each scaling build (default 1)")
-    parser.add_argument("--sizes", type=int, nargs="+", default=None,
-                        help="networks of the scaling builds (default 25 50 100 200; quick 10 20)")
-    parser.add_argument("--skip", nargs="*", default=[],
-                        choices=["default", "scaling", "coding", "outcomes", "breakdown"])
-    parser.add_argument("--source", type=Path, default=REPO,
-                        help="project to measure (with src/, notebooks/, workflow/, book/, data/)")
-    parser.add_argument("--live-source", action="store_true",
-                        help="import the installed package instead of a snapshot of --source's src/")
-    parser.add_argument("--out", type=Path, default=HERE, help="where results.json and scaling.png go")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller sizes and one repetition (goals are for the full sizes)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        help="repetitions of the default-data builds and statistics (default 3; quick 1)",
+    )
+    parser.add_argument(
+        "--scaling-repeat",
+        type=int,
+        default=1,
+        help="repetitions of each scaling build (default 1)",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=None,
+        help="networks of the scaling builds (default 25 50 100 200; quick 10 20)",
+    )
+    parser.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=["default", "scaling", "coding", "outcomes", "breakdown"],
+    )
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=REPO,
+        help="project to measure (with src/, notebooks/, workflow/, book/, data/)",
+    )
+    parser.add_argument(
+        "--live-source",
+        action="store_true",
+        help="import the installed package instead of a snapshot of --source's src/",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=HERE, help="where results.json and scaling.png go"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="print the table of an earlier run as Markdown, and run nothing",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--worker-out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
+    if args.markdown:
+        print(markdown(json.loads(args.markdown.read_text())), end="")
+        return 0
     if args.worker:  # a statistics benchmark, in its own process
         if args.worker == "coding":
             result = coding_worker(args.size[0], args.size[1])
@@ -745,12 +1053,20 @@ def main(argv=None) -> int:
     segments = 100_000 if args.quick else 1_000_000
     persons, contacts = (20_000, 1_000_000) if args.quick else (200_000, 10_000_000)
     info = machine()
-    print(f"machine: {info['nproc']} cores, {info.get('memory_gb')} GB, {info.get('cpu')}, "
-          f"load average {info['load_average_start']}", file=sys.stderr)
+    print(
+        f"machine: {info['nproc']} cores, {info.get('memory_gb')} GB, {info.get('cpu')}, "
+        f"load average {info['load_average_start']}",
+        file=sys.stderr,
+    )
     ws = Workspace(args.source, keep=args.keep, live_source=args.live_source)
     print(f"workspace: {ws.dir} (package {ws.package_file})", file=sys.stderr)
-    results: dict = {"machine": info, "quick": args.quick, "repeat": repeat, "goals": GOALS,
-                     "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    results: dict = {
+        "machine": info,
+        "quick": args.quick,
+        "repeat": repeat,
+        "goals": GOALS,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
     table: list[tuple] = []
     try:
         if "default" not in args.skip:
@@ -762,12 +1078,27 @@ def main(argv=None) -> int:
             peak = max(r["clean"]["peak_rss"] for r in d["runs"])
             table += [
                 ("naive: papermill CLI in series + jupyter-book", naive_s, None, "reference", None),
-                ("clean build (compendium build, 2 cores)", clean_s, clean_s / naive_s,
-                 f"<= {GOALS['clean']:.2f} x naive", clean_s / naive_s <= GOALS["clean"]),
-                ("no-op rebuild", noop_s, noop_s / clean_s, f"<= {GOALS['noop']:.2f} x clean",
-                 noop_s / clean_s <= GOALS["noop"]),
-                ("rebuild after editing one network", edit_s, edit_s / clean_s,
-                 f"<= {GOALS['edit']:.2f} x clean", edit_s / clean_s <= GOALS["edit"]),
+                (
+                    "clean build (compendium build, 2 cores)",
+                    clean_s,
+                    clean_s / naive_s,
+                    f"<= {GOALS['clean']:.2f} x naive",
+                    clean_s / naive_s <= GOALS["clean"],
+                ),
+                (
+                    "no-op rebuild",
+                    noop_s,
+                    noop_s / clean_s,
+                    f"<= {GOALS['noop']:.2f} x clean",
+                    noop_s / clean_s <= GOALS["noop"],
+                ),
+                (
+                    "rebuild after editing one network",
+                    edit_s,
+                    edit_s / clean_s,
+                    f"<= {GOALS['edit']:.2f} x clean",
+                    edit_s / clean_s <= GOALS["edit"],
+                ),
                 ("  clean build peak RSS, process tree (GB)", peak / GB, None, "info", None),
             ]
             # The edit's floor (see benchmarks/README.md). edit / clean is a weighted mean of
@@ -776,15 +1107,31 @@ def main(argv=None) -> int:
             spans = [r["edit"]["notebook_span"] for r in d["runs"]]
             clean_spans = [r["clean_notebook_span"] for r in d["runs"]]
             outside = statistics.median(e - sp for e, sp in zip(d["edit"], spans, strict=True))
-            clean_outside = statistics.median(c - sp for c, sp in zip(d["clean"], clean_spans, strict=True))
+            clean_outside = statistics.median(
+                c - sp for c, sp in zip(d["clean"], clean_spans, strict=True)
+            )
             span, clean_span = statistics.median(spans), statistics.median(clean_spans)
-            d["floor"] = {"edit_outside_notebooks": outside, "clean_outside_notebooks": clean_outside,
-                          "edit_notebook_span": span, "clean_notebook_span": clean_span}
+            d["floor"] = {
+                "edit_outside_notebooks": outside,
+                "clean_outside_notebooks": clean_outside,
+                "edit_notebook_span": span,
+                "clean_notebook_span": clean_span,
+            }
             table += [
-                ("  edit vs clean outside the notebooks (start-up, book, end)", outside,
-                 outside / clean_outside, "floor (info)", None),
-                ("  edit vs clean, notebooks' span (5 of 13 notebooks re-run)", span,
-                 span / clean_span, "floor (info)", None),
+                (
+                    "  edit vs clean outside the notebooks (start-up, book, end)",
+                    outside,
+                    outside / clean_outside,
+                    "floor (info)",
+                    None,
+                ),
+                (
+                    "  edit vs clean, notebooks' span (5 of 13 notebooks re-run)",
+                    span,
+                    span / clean_span,
+                    "floor (info)",
+                    None,
+                ),
             ]
             d["medians"] = {"naive": naive_s, "clean": clean_s, "noop": noop_s, "edit": edit_s}
         if "breakdown" not in args.skip and "default" not in args.skip:
@@ -807,38 +1154,84 @@ def main(argv=None) -> int:
             results["scaling_fit"] = {"slope": slope, "intercept": intercept, "r2": r2}
             full = not args.quick
             for r in rows:
-                table.append((f"scaling: {r['networks']} networks ({r['notebooks']} notebooks)",
-                              r["seconds"], r["per_network"], "s/network (info)", None))
+                table.append(
+                    (
+                        f"scaling: {r['networks']} networks ({r['notebooks']} notebooks)",
+                        r["seconds"],
+                        r["per_network"],
+                        "s/network (info)",
+                        None,
+                    )
+                )
             for r in rows:
-                table.append((f"scaling: rebuild after editing one of {r['networks']} networks",
-                              r["edit_seconds"], r["edit_ratio"], f"<= {GOALS['edit']:.2f} x clean",
-                              r["edit_ratio"] <= GOALS["edit"]))
+                table.append(
+                    (
+                        f"scaling: rebuild after editing one of {r['networks']} networks",
+                        r["edit_seconds"],
+                        r["edit_ratio"],
+                        f"<= {GOALS['edit']:.2f} x clean",
+                        r["edit_ratio"] <= GOALS["edit"],
+                    )
+                )
             table += [
-                (f"scaling: s per network notebook at {max(xs)} networks", per, None,
-                 f"<= {GOALS['per_notebook']} s", per <= GOALS["per_notebook"] if full else None),
-                ("scaling: linear fit slope s/network (R²)", slope, r2, "R² >= 0.98",
-                 r2 >= 0.98 if len(set(xs)) > 2 else None),
-                ("scaling: peak RSS of the build's process tree (GB)", mem / GB, None,
-                 "<= 2 GB", mem <= GOALS["build_memory"] if full else None),
+                (
+                    f"scaling: s per network notebook at {max(xs)} networks",
+                    per,
+                    None,
+                    f"<= {GOALS['per_notebook']} s",
+                    per <= GOALS["per_notebook"] if full else None,
+                ),
+                (
+                    "scaling: linear fit slope s/network (R²)",
+                    slope,
+                    r2,
+                    "R² >= 0.98",
+                    r2 >= 0.98 if len(set(xs)) > 2 else None,
+                ),
+                (
+                    "scaling: peak RSS of the build's process tree (GB)",
+                    mem / GB,
+                    None,
+                    "<= 2 GB",
+                    mem <= GOALS["build_memory"] if full else None,
+                ),
             ]
         if "coding" not in args.skip:
             print(f"coding: {segments} coded segments", file=sys.stderr)
             c = worker("coding", ws.env, ws.dir, ["--size", str(segments), str(repeat)])
             results["coding"] = c
-            table.append((f"coding: frequencies + co-occurrence + alpha, {c['rows']:,} rows",
-                          c["seconds"], None, f"<= {GOALS['coding']:.0f} s",
-                          c["seconds"] <= GOALS["coding"] if not args.quick else None))
+            table.append(
+                (
+                    f"coding: frequencies + co-occurrence + alpha, {c['rows']:,} rows",
+                    c["seconds"],
+                    None,
+                    f"<= {GOALS['coding']:.0f} s",
+                    c["seconds"] <= GOALS["coding"] if not args.quick else None,
+                )
+            )
         if "outcomes" not in args.skip:
             print(f"outcomes: {persons} persons, {contacts} contacts", file=sys.stderr)
-            o = worker("outcomes", ws.env, ws.dir, ["--size", str(persons), str(contacts), str(repeat)])
+            o = worker(
+                "outcomes", ws.env, ws.dir, ["--size", str(persons), str(contacts), str(repeat)]
+            )
             results["outcomes"] = o
             full = not args.quick
             table += [
-                (f"outcomes: FUH/readmission/COC/UPC/story, {persons:,} persons, {contacts:,} contacts",
-                 o["seconds"], None, f"<= {GOALS['outcomes']:.0f} s",
-                 o["seconds"] <= GOALS["outcomes"] if full else None),
-                ("outcomes: peak RSS, generation included (GB)", o["max_rss"] / GB, None, "<= 4 GB",
-                 o["max_rss"] <= GOALS["outcomes_memory"] if full else None),
+                (
+                    f"outcomes: FUH/readmission/COC/UPC/story, {persons:,} persons, "
+                    f"{contacts:,} contacts",
+                    o["seconds"],
+                    None,
+                    f"<= {GOALS['outcomes']:.0f} s",
+                    o["seconds"] <= GOALS["outcomes"] if full else None,
+                ),
+                (
+                    "outcomes: peak RSS, generation included (GB)",
+                    o["max_rss"] / GB,
+                    None,
+                    "<= 4 GB",
+                    o["max_rss"] <= GOALS["outcomes_memory"] if full else None,
+                ),
             ]
     finally:
         ws.close()
@@ -854,14 +1247,18 @@ def main(argv=None) -> int:
         plot_scaling(results["scaling"], args.out / "scaling.png")
 
     width = max(len(row[0]) for row in table) if table else 20
-    print(f"\nmachine: {info['nproc']} cores, {info.get('memory_gb')} GB RAM, {info.get('cpu')}; "
-          f"load average {info['load_average_start']} -> {info['load_average_end']}"
-          f"{'; QUICK run (reduced sizes)' if args.quick else ''}")
+    print(
+        f"\nmachine: {info['nproc']} cores, {info.get('memory_gb')} GB RAM, {info.get('cpu')}; "
+        f"load average {info['load_average_start']} -> {info['load_average_end']}"
+        f"{'; QUICK run (reduced sizes)' if args.quick else ''}"
+    )
     print(f"{'scenario':<{width}}  {'median s':>9}  {'ratio':>7}  {'goal':<20}  result")
     for s, m, r, g, ok in table:
         print(f"{s:<{width}}  {fmt_s(m):>9}  {fmt_s(r):>7}  {g:<20}  {verdict(ok)}")
-    print(f"\nwritten: {args.out / 'results.json'}"
-          + (f", {args.out / 'scaling.png'}" if results.get("scaling") else ""))
+    print(
+        f"\nwritten: {args.out / 'results.json'}"
+        + (f", {args.out / 'scaling.png'}" if results.get("scaling") else "")
+    )
     return 0 if all(ok in (True, None) for *_, ok in table) else 1
 
 

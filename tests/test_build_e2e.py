@@ -178,8 +178,14 @@ def test_editing_one_network_reruns_exactly_its_runs(project, first_build):
     rewritten = {
         p.relative_to(built).as_posix() for p, t in written.items() if p.stat().st_mtime_ns != t
     }
-    assert {f"networks/{network_id}.html", f"settings/{setting}.html", "overview.html",
-            "what_changed.html", "intro.html", "methods.html"} <= rewritten
+    assert {
+        f"networks/{network_id}.html",
+        f"settings/{setting}.html",
+        "overview.html",
+        "what_changed.html",
+        "intro.html",
+        "methods.html",
+    } <= rewritten
     other = next(n for n in nets["network_id"] if n != network_id)
     assert f"networks/{other}.html" not in rewritten
     assert "bibliography.html" not in rewritten
@@ -262,7 +268,10 @@ def test_watch_rebuilds_after_a_saved_edit_and_serves_it(project, first_build):
     env = {**os.environ, "COMPENDIUM_ROOT": str(project)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "compendium", "watch", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     nets = pd.read_csv(project / "data" / "networks.csv", dtype=str)
     network_id = nets.loc[0, "network_id"]

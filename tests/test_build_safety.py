@@ -127,7 +127,10 @@ def test_a_killed_build_leaves_the_last_book_and_the_next_build_completes(projec
     env = {**os.environ, "COMPENDIUM_ROOT": str(project)}
     build = subprocess.Popen(
         [sys.executable, "-m", "compendium", "build", "--force"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     deadline = time.monotonic() + 300
     for line in build.stdout:  # wait until a notebook is executing

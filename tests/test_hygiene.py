@@ -1,4 +1,5 @@
-"""What is committed stays clean: notebooks without outputs, and no real data-package rows."""
+"""What is committed stays clean: notebooks without outputs, no real data-package rows, and
+code that passes the linter and the formatter the pre-commit hooks run."""
 
 from __future__ import annotations
 
@@ -73,3 +74,14 @@ def test_only_an_explicit_true_passes(tmp_path):
         f"{latin1}: not UTF-8, so whether its rows are synthetic cannot be checked",
     ]
     assert check(no_column).returncode == 0
+
+
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["lint", "format"])
+def test_the_code_passes_ruff(command):
+    proc = subprocess.run(
+        [sys.executable, "-m", "ruff", *command, "src", "tests", "scripts", "benchmarks"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -22,7 +22,9 @@ from compendium.schema import TABLES
 def project(tmp_path: Path, data: Path) -> ProjectPaths:
     shutil.copytree(data, tmp_path / "data")
     return ProjectPaths(
-        root=tmp_path, data_dir=tmp_path / "data", build_dir=tmp_path / "build",
+        root=tmp_path,
+        data_dir=tmp_path / "data",
+        build_dir=tmp_path / "build",
         html_dir=tmp_path / "html",
     )
 
@@ -39,8 +41,10 @@ def test_one_pass_slices_are_byte_for_byte_the_package_slices(tmp_path, small_pa
     for network_id in ids:
         reference = tmp_path / "reference" / network_id
         datapackage.write_package(
-            datapackage.network_slice(tables, network_id), reference,
-            name=f"slice-{network_id}", title=f"Slice of network {network_id}",
+            datapackage.network_slice(tables, network_id),
+            reference,
+            name=f"slice-{network_id}",
+            title=f"Slice of network {network_id}",
             description=f"Rows of network {network_id} cut from the compendium's data package.",
         )
         assert files(paths.network_slice(network_id)) == files(reference)
@@ -57,8 +61,13 @@ def test_a_line_break_inside_a_value_is_cut_slice_by_slice(tmp_path, small_packa
     network_id = tables["organizations"].loc[0, "network_id"]
     plan.write_slices(paths, tables, [network_id])
     reference = tmp_path / "reference"
-    datapackage.write_package(datapackage.network_slice(tables, network_id), reference,
-                              name="x", title="x", description="x")
+    datapackage.write_package(
+        datapackage.network_slice(tables, network_id),
+        reference,
+        name="x",
+        title="x",
+        description="x",
+    )
     written = (paths.network_slice(network_id) / "organizations.csv").read_bytes()
     assert written == (reference / "organizations.csv").read_bytes()
     assert b'"First line\nsecond line"' in written

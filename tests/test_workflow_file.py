@@ -119,7 +119,8 @@ def test_workflow_validates_against_the_github_workflow_schema():
     # SchemaStore's schema for GitHub workflows, vendored in check-jsonschema (works offline)
     proc = subprocess.run(
         [str(check_jsonschema()), "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -130,6 +131,7 @@ def test_the_schema_check_rejects_a_broken_workflow(tmp_path):
     broken.write_text(text)
     proc = subprocess.run(
         [str(check_jsonschema()), "--builtin-schema", "vendor.github-workflows", str(broken)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 1 and "runs-on" in proc.stdout + proc.stderr

@@ -79,8 +79,7 @@ def data_banner(plan: Plan) -> str:
     # in each computed page's provenance note and on the "What changed" page.
     if plan.synthetic:
         return (
-            "Built from SYNTHETIC data: no result describes a real network, organization or "
-            "person."
+            "Built from SYNTHETIC data: no result describes a real network, organization or person."
         )
     return "Built from NON-SYNTHETIC data: not for release before disclosure review."
 
@@ -202,12 +201,20 @@ def assemble(paths: ProjectPaths, plan: Plan) -> list[Path]:
 
     for network_id, setting in sorted(plan.networks.items()):
         label = schema.SETTING_LABELS[setting]
-        stage(paths.executed_network(network_id), f"networks/{network_id}", plan.names[network_id],
-              f"Network {network_id} · {label} setting · {data_note}")
+        stage(
+            paths.executed_network(network_id),
+            f"networks/{network_id}",
+            plan.names[network_id],
+            f"Network {network_id} · {label} setting · {data_note}",
+        )
     for setting in plan.settings:
         label = schema.SETTING_LABELS[setting]
-        stage(paths.executed_setting(setting), f"settings/{setting}", f"{label} networks",
-              f"The networks of the {label.lower()} setting compared · {data_note}")
+        stage(
+            paths.executed_setting(setting),
+            f"settings/{setting}",
+            f"{label} networks",
+            f"The networks of the {label.lower()} setting compared · {data_note}",
+        )
     for name, reads_data in CROSS_NETWORK.items():
         subtitle = (
             f"All networks · {data_note}" if reads_data else "Computed from the package's tables"

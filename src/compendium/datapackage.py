@@ -588,7 +588,8 @@ def _cross_table_problems(tables: dict[str, pd.DataFrame], data_dir: Path) -> li
                 _not_in(contacts["person_id"], e["person_id"]),
                 "person_id",
                 lambda pos: (
-                    f"person {contacts['person_id'].iloc[pos]!r} has no episode in care_episodes.csv"
+                    f"person {contacts['person_id'].iloc[pos]!r} "
+                    "has no episode in care_episodes.csv"
                 ),
             )
     return problems
@@ -717,7 +718,9 @@ def network_slice(tables: dict[str, pd.DataFrame], network_id: str) -> dict[str,
 def setting_slice(tables: dict[str, pd.DataFrame], setting: str) -> dict[str, pd.DataFrame]:
     """The rows of every table that concern the networks of one setting."""
     ids = tables["networks"].loc[tables["networks"]["setting"] == setting, "network_id"]
-    informant_ids = tables["informants"].loc[tables["informants"]["network_id"].isin(ids), "informant_id"]
+    informant_ids = tables["informants"].loc[
+        tables["informants"]["network_id"].isin(ids), "informant_id"
+    ]
     out = {}
     for table in TABLES:
         df = tables[table.name]

@@ -57,11 +57,25 @@ PRELOAD = ("IPython.display", "myst_nb", "pandas", "seaborn", "statsmodels.api",
 _MPL_INLINE = "module://matplotlib_inline.backend_inline"
 #: Imported by the book builder before the book job comes: Jupyter Book, Sphinx, the extensions.
 BOOK_PRELOAD = (
-    "compendium.book", "compendium.sphinx_fixes", "jupyter_book.cli.main", "jupyter_book.sphinx",
-    "jupyter_book.config", "sphinx.application", "sphinx.builders.html", "myst_nb",
-    "myst_nb.sphinx_ext", "sphinx_book_theme", "pydata_sphinx_theme", "sphinx_togglebutton",
-    "sphinx_copybutton", "sphinx_design", "sphinx_comments", "sphinx_external_toc",
-    "sphinx_jupyterbook_latex", "sphinx_multitoc_numbering", "sphinx_thebe",
+    "compendium.book",
+    "compendium.sphinx_fixes",
+    "jupyter_book.cli.main",
+    "jupyter_book.sphinx",
+    "jupyter_book.config",
+    "sphinx.application",
+    "sphinx.builders.html",
+    "myst_nb",
+    "myst_nb.sphinx_ext",
+    "sphinx_book_theme",
+    "pydata_sphinx_theme",
+    "sphinx_togglebutton",
+    "sphinx_copybutton",
+    "sphinx_design",
+    "sphinx_comments",
+    "sphinx_external_toc",
+    "sphinx_jupyterbook_latex",
+    "sphinx_multitoc_numbering",
+    "sphinx_thebe",
     "sphinxcontrib.bibtex",
 )
 
@@ -251,9 +265,20 @@ class Service:
             zygote_fds = [p[0].fileno() for p in self._pairs]
             ready_r, ready_w = os.pipe()  # the zygote says when its imports are done
             self._zygote = subprocess.Popen(
-                [*_interpreter(), "-m", "compendium.executor", "zygote",
-                 "--lifeline", str(self._lifeline[0]), "--spares", str(self.spares),
-                 "--ready", str(ready_w), "--runners", ",".join(map(str, zygote_fds))],
+                [
+                    *_interpreter(),
+                    "-m",
+                    "compendium.executor",
+                    "zygote",
+                    "--lifeline",
+                    str(self._lifeline[0]),
+                    "--spares",
+                    str(self.spares),
+                    "--ready",
+                    str(ready_w),
+                    "--runners",
+                    ",".join(map(str, zygote_fds)),
+                ],
                 pass_fds=[self._lifeline[0], ready_w, *zygote_fds],
                 stdin=subprocess.DEVNULL,
                 stdout=self._zygote_log,
@@ -296,18 +321,27 @@ class Service:
                 env=_safe_path_env(),
             )
             me = [sys.executable, "-m", "compendium.executor"]
-            where = ["--lifeline", str(lifeline), "--listen", str(listen),
-                     "--build", str(self.paths.build_dir)]
+            where = [
+                "--lifeline",
+                str(lifeline),
+                "--listen",
+                str(listen),
+                "--build",
+                str(self.paths.build_dir),
+            ]
             if lane == "book":
-                self.procs[lane].append(subprocess.Popen(
-                    [*me, "book", *where], pass_fds=[lifeline, listen], **common
-                ))
+                self.procs[lane].append(
+                    subprocess.Popen([*me, "book", *where], pass_fds=[lifeline, listen], **common)
+                )
             else:
                 for _, end in self._pairs:
-                    self.procs[lane].append(subprocess.Popen(
-                        [*me, "runner", *where, "--zygote", str(end.fileno())],
-                        pass_fds=[lifeline, listen, end.fileno()], **common,
-                    ))
+                    self.procs[lane].append(
+                        subprocess.Popen(
+                            [*me, "runner", *where, "--zygote", str(end.fileno())],
+                            pass_fds=[lifeline, listen, end.fileno()],
+                            **common,
+                        )
+                    )
                     end.close()
                 self._pairs = None
         return True
@@ -483,16 +517,18 @@ def _zygote(args) -> None:
         # Unix sockets when their paths are short enough (about 100 bytes), else local TCP
         ipc = len(os.fsencode(kdir / "ipc")) < 90
         write_connection_file(
-            str(conn_file), ip=str(kdir / "ipc") if ipc else "127.0.0.1",
-            transport="ipc" if ipc else "tcp", key=new_id_bytes(), kernel_name=KERNEL_NAME,
+            str(conn_file),
+            ip=str(kdir / "ipc") if ipc else "127.0.0.1",
+            transport="ipc" if ipc else "tcp",
+            key=new_id_bytes(),
+            kernel_name=KERNEL_NAME,
         )
         workdir = kdir / "work"
         workdir.mkdir()
         pid = os.fork()
         if pid == 0:
             _kernel_child(conn_file, workdir, zygote_cwd)
-        return {"pid": pid, "connection_file": str(conn_file), "dir": str(kdir),
-                "prefix": prefix}
+        return {"pid": pid, "connection_file": str(conn_file), "dir": str(kdir), "prefix": prefix}
 
     try:
         while True:
@@ -682,7 +718,9 @@ def _read_job(conn: socket.socket, build_dir: Path) -> tuple[dict, ProjectPaths]
     try:
         job = json.loads(_read_line(conn) or b"{}")
         paths = ProjectPaths(
-            root=Path(job["root"]), data_dir=Path(job["data"]), build_dir=Path(job["build"]),
+            root=Path(job["root"]),
+            data_dir=Path(job["data"]),
+            build_dir=Path(job["build"]),
             html_dir=Path(job["html"]),
         )
     except (ValueError, KeyError, TypeError):
@@ -740,8 +778,10 @@ def _book(args) -> None:
         try:
             reply = {"failure": execute(paths, Path(job["sentinel"]))}
         except Exception:
-            reply = {"failure": "the book service failed:\n    "
-                     + traceback.format_exc().rstrip().replace("\n", "\n    ")}
+            reply = {
+                "failure": "the book service failed:\n    "
+                + traceback.format_exc().rstrip().replace("\n", "\n    ")
+            }
         done.set()
         _say(conn, reply)
         # one book per build: Sphinx's global state is not for a second one
@@ -794,12 +834,15 @@ def _serve(conn, zygote, lifeline, build_dir, execute) -> None:
     watcher = threading.Thread(target=watch, name="executor-watch", daemon=True)
     watcher.start()
     try:
-        failure = execute(paths, job["kind"], job["target"], Path(job["out"]), Path(job["log"]),
-                          kernel=kernel)
+        failure = execute(
+            paths, job["kind"], job["target"], Path(job["out"]), Path(job["log"]), kernel=kernel
+        )
         reply = {"failure": failure}
     except Exception:
-        reply = {"failure": "the notebook service failed:\n    "
-                 + traceback.format_exc().rstrip().replace("\n", "\n    ")}
+        reply = {
+            "failure": "the notebook service failed:\n    "
+            + traceback.format_exc().rstrip().replace("\n", "\n    ")
+        }
     finally:
         os.write(wake_w, b"x")
         watcher.join()

@@ -225,7 +225,7 @@ def describe_reason(reason: str, paths: ProjectPaths) -> str:
             setting, table = path[len(settings) :].split(os.sep, 1)
             return f"data of the {setting} networks ({table})"
         if path.startswith(joined):
-            return f"data of all networks ({path[len(joined):]})"
+            return f"data of all networks ({path[len(joined) :]})"
         for base, label in ((paths.root, ""), (paths.build_dir, "build/")):
             if path.startswith(str(base) + os.sep):
                 return label + path[len(str(base)) + 1 :]
@@ -271,11 +271,15 @@ class BuildStamp:
         h.update("\0".join(cmd).encode())
         h.update(plan.inputs.encode())
         for folder in (paths.root / "workflow", paths.notebooks_dir, paths.book_dir):
-            files = [
-                p
-                for p in folder.rglob("*")
-                if p.is_file() and "_build" not in p.relative_to(folder).parts
-            ] if folder.is_dir() else []
+            files = (
+                [
+                    p
+                    for p in folder.rglob("*")
+                    if p.is_file() and "_build" not in p.relative_to(folder).parts
+                ]
+                if folder.is_dir()
+                else []
+            )
             h.update(tree_digest(files, folder).encode())
         self._inputs = h.hexdigest()
         self.outputs = sorted(

@@ -87,15 +87,27 @@ class Plan:
     def from_json(cls, text: str) -> Plan:
         d = json.loads(text)
         return cls(
-            d["networks"], d["names"], d["data_hash"], d["synthetic"], d["settings"],
-            d.get("slice_hashes", {}), d.get("inputs", ""),
+            d["networks"],
+            d["names"],
+            d["data_hash"],
+            d["synthetic"],
+            d["settings"],
+            d.get("slice_hashes", {}),
+            d.get("inputs", ""),
         )
 
 
 #: Modules that run the build but never enter a notebook's results.
 BUILD_MACHINERY = {
-    "cli", "__main__.py", "book.py", "orchestrate.py", "plan.py", "results.py", "dictionary.py",
-    "sphinx_fixes.py", "pdf.py",
+    "cli",
+    "__main__.py",
+    "book.py",
+    "orchestrate.py",
+    "plan.py",
+    "results.py",
+    "dictionary.py",
+    "sphinx_fixes.py",
+    "pdf.py",
 }
 
 
@@ -191,10 +203,20 @@ def prepare(paths: ProjectPaths) -> Plan:
     for network_id in plan.networks:
         plan.slice_hashes[network_id] = content_hash(paths.network_slice(network_id))
     for setting, ids in plan.settings.items():
-        combine_slices(paths, ids, paths.setting_slice(setting), f"setting-{setting}",
-                       f"Slices of the {setting} networks")
-    combine_slices(paths, sorted(plan.networks), paths.all_networks_slice, "all-networks",
-                   "Slices of every network")
+        combine_slices(
+            paths,
+            ids,
+            paths.setting_slice(setting),
+            f"setting-{setting}",
+            f"Slices of the {setting} networks",
+        )
+    combine_slices(
+        paths,
+        sorted(plan.networks),
+        paths.all_networks_slice,
+        "all-networks",
+        "Slices of every network",
+    )
     _remove_stale_slices(paths, set(plan.networks), set(plan.settings))
     plan.inputs = inputs + _slices_digest(paths)
     write_if_changed(paths.build_dir / PLAN_FILE, plan.to_json() + "\n")
@@ -228,9 +250,7 @@ def _rows_by_network(tables: dict) -> dict:
         codes, uniques = pd.factorize(key)
         order = np.argsort(codes, kind="stable")  # each network's rows, in file order
         bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-        rows[table.name] = {
-            str(u): order[bounds[i] : bounds[i + 1]] for i, u in enumerate(uniques)
-        }
+        rows[table.name] = {str(u): order[bounds[i] : bounds[i + 1]] for i, u in enumerate(uniques)}
     return rows
 
 
@@ -298,8 +318,9 @@ def write_slices(paths: ProjectPaths, tables: dict, network_ids: list[str]) -> N
         )
 
 
-def combine_slices(paths: ProjectPaths, network_ids: list[str], out: Path, name: str,
-                   title: str) -> None:
+def combine_slices(
+    paths: ProjectPaths, network_ids: list[str], out: Path, name: str, title: str
+) -> None:
     """Write several networks' slices as one package, read as fast as one.
 
     ``load(out)`` gives exactly what ``load(*slices)`` gives (the same rows in
@@ -328,8 +349,10 @@ def _remove_stale_slices(paths: ProjectPaths, networks: set[str], settings: set[
     """Drop slices of networks (and settings) that left the data package, so nothing reads them."""
     import shutil
 
-    for root, keep in ((paths.slices_dir / "networks", networks),
-                       (paths.slices_dir / "settings", settings)):
+    for root, keep in (
+        (paths.slices_dir / "networks", networks),
+        (paths.slices_dir / "settings", settings),
+    ):
         if root.exists():
             for d in root.iterdir():
                 if d.is_dir() and d.name not in keep:

@@ -200,8 +200,15 @@ def code_frequencies(freq: pd.DataFrame, hue: str = "setting", top: int = 12, ax
     data[hue] = data[hue].map(label)
     palette = {label(s): c for s, c in SETTING_PALETTE.items()} if hue == "setting" else None
     sns.barplot(
-        data=data, y="code_label", x="n_segments", hue=hue, order=order, palette=palette, ax=ax,
-        estimator="sum", errorbar=None,
+        data=data,
+        y="code_label",
+        x="n_segments",
+        hue=hue,
+        order=order,
+        palette=palette,
+        ax=ax,
+        estimator="sum",
+        errorbar=None,
     )
     ax.set(xlabel="Coded segments", ylabel="")
     ax.legend(title=label(hue), frameon=False, fontsize="small")
@@ -214,8 +221,16 @@ def cooccurrence(cooc: pd.DataFrame, codes: list[str], labels: dict | None = Non
     square = square.reindex(index=codes, columns=codes).fillna(0).astype(int)
     names = [(labels or {}).get(c, c) for c in codes]
     ax = _axes(ax, figsize=(1.5 + 0.45 * len(codes), 1.0 + 0.4 * len(codes)))
-    sns.heatmap(square, annot=True, fmt="d", cmap="Purples", cbar=False, ax=ax,
-                xticklabels=names, yticklabels=names)
+    sns.heatmap(
+        square,
+        annot=True,
+        fmt="d",
+        cmap="Purples",
+        cbar=False,
+        ax=ax,
+        xticklabels=names,
+        yticklabels=names,
+    )
     ax.set(xlabel="", ylabel="")
     ax.tick_params(axis="x", labelrotation=60)
     return ax
@@ -241,12 +256,23 @@ def timeline(events: pd.DataFrame, ax=None):
 def change_management(counts: pd.DataFrame, ax=None):
     """Reform components by kind and change-management approach (let / help / make it happen)."""
     square = counts.pivot(index="kind", columns="change_management", values="n")
-    order = [c for c in ("let_it_happen", "help_it_happen", "make_it_happen") if c in square.columns]
+    order = [
+        c for c in ("let_it_happen", "help_it_happen", "make_it_happen") if c in square.columns
+    ]
     square = square[order]
     ax = _axes(ax, figsize=(6, 2.6))
-    sns.heatmap(square, annot=True, fmt="d", cmap="Oranges", cbar=False, linewidths=1,
-                linecolor="white", ax=ax, xticklabels=[label(c) for c in order],
-                yticklabels=[label(k) for k in square.index])
+    sns.heatmap(
+        square,
+        annot=True,
+        fmt="d",
+        cmap="Oranges",
+        cbar=False,
+        linewidths=1,
+        linecolor="white",
+        ax=ax,
+        xticklabels=[label(c) for c in order],
+        yticklabels=[label(k) for k in square.index],
+    )
     ax.set(xlabel="Change management", ylabel="Kind of component")
     ax.tick_params(axis="y", labelrotation=0)
     return ax
@@ -257,9 +283,15 @@ def estimates(table: pd.DataFrame, ratio: str, ax=None, title: str | None = None
     data = table.dropna(subset=[ratio]).iloc[::-1]
     ax = _axes(ax, figsize=(6, 0.6 + 0.35 * len(data)))
     y = range(len(data))
-    ax.errorbar(data[ratio], y, xerr=[data[ratio] - data[f"{ratio}_ci_low"],
-                                       data[f"{ratio}_ci_high"] - data[ratio]],
-                fmt="o", color="#333333", ecolor="#888888", capsize=3)
+    ax.errorbar(
+        data[ratio],
+        y,
+        xerr=[data[ratio] - data[f"{ratio}_ci_low"], data[f"{ratio}_ci_high"] - data[ratio]],
+        fmt="o",
+        color="#333333",
+        ecolor="#888888",
+        capsize=3,
+    )
     ax.axvline(1.0, color="#cc3311", linewidth=1, linestyle="--")
     ax.set_yticks(list(y), data["term"])
     ax.set_xscale("log")

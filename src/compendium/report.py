@@ -86,13 +86,17 @@ def table(
         out = privacy.suppress_counts(out, count_columns=list(counts))
     names = {c: (labels or {}).get(c, readable(c)) for c in out.columns}
     out = out.rename(columns=names)
-    formats = {names[c]: (lambda v, d=digits: v if isinstance(v, str) else fmt(v, d)) for c in floats}
+    formats = {
+        names[c]: (lambda v, d=digits: v if isinstance(v, str) else fmt(v, d)) for c in floats
+    }
     classes = "compendium-table compendium-counts" if counts else "compendium-table"
     # The table's HTML id from its content, not at random: the same results give the
     # same notebook bytes (and the book's incremental build skips an unchanged page).
     uuid = hashlib.sha256(out.to_csv(index=False).encode()).hexdigest()[:8]
     return (
-        out.style.hide(axis="index").format(formats).set_table_attributes(f'class="{classes}"')
+        out.style.hide(axis="index")
+        .format(formats)
+        .set_table_attributes(f'class="{classes}"')
         .set_uuid(uuid)
     )
 
@@ -105,7 +109,9 @@ def count_text(n) -> str:
     return privacy.SMALL_MARK if 0 < n < privacy.THRESHOLD else fmt(n, digits=0)
 
 
-def glue_values(values: Mapping[str, object], digits: int = 2, counts: tuple[str, ...] = ()) -> None:
+def glue_values(
+    values: Mapping[str, object], digits: int = 2, counts: tuple[str, ...] = ()
+) -> None:
     """Glue each value raw and as text (``<name>_text``), without displaying anything.
 
     Values named in ``counts`` are person counts: their text is suppressed
@@ -214,7 +220,9 @@ def continuity_sentence(result) -> str:
         None when the network recorded no psychiatric discharge.
     """
     if result is None:
-        return "No psychiatric discharge is recorded for this network, so there is nothing to follow."
+        return (
+            "No psychiatric discharge is recorded for this network, so there is nothing to follow."
+        )
     n = int(result["n_episodes"])
     rates = {k: rate_text(result[k], n) for k in ("fuh7_rate", "fuh30_rate", "readmission30_rate")}
     return (

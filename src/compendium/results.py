@@ -51,7 +51,10 @@ def provenance_markdown(metadata: dict) -> str:
         ("Slices read", slices or "none (package tables only)"),
         ("Notebook", f"`{comp.get('template', '?')}`"),
         ("Parameters", shown),
-        ("compendium", f"{comp.get('compendium_version', '?')}, commit `{comp.get('git_commit', '?')}`"),
+        (
+            "compendium",
+            f"{comp.get('compendium_version', '?')}, commit `{comp.get('git_commit', '?')}`",
+        ),
         ("Executed", f"{started} UTC in {pm.get('duration', 0):.1f} s"),
     ]
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
@@ -96,7 +99,14 @@ def differences(previous: dict | None, current: dict) -> pd.DataFrame:
             if name.endswith("_text") and name[: -len("_text")] in (set(b) | set(a)):
                 continue  # the raw value speaks for its text twin
             if b.get(name) != a.get(name):
-                rows.append({"page": page, "name": name, "before": b.get(name, ""), "after": a.get(name, "")})
+                rows.append(
+                    {
+                        "page": page,
+                        "name": name,
+                        "before": b.get(name, ""),
+                        "after": a.get(name, ""),
+                    }
+                )
     return pd.DataFrame(rows, columns=["page", "name", "before", "after"])
 
 
@@ -109,16 +119,22 @@ def what_changed_markdown(previous: dict | None, current: dict, pages_present: s
     out = ["(what-changed)=", "# What changed", ""]
     if previous is None:
         out.append(
-            "This is the first published build in this build folder: there is nothing to compare "
-            "with yet. The next build will list here every computed value that differs from this one."
+            "This is the first published build in this build folder: there is nothing to "
+            "compare with yet. The next build will list here every computed value that "
+            "differs from this one."
         )
         return "\n".join(out) + "\n"
     diff = differences(previous, current)
     out.append(
-        f"Compared with the previous published build (data package `{previous['data_package_hash']}`, "
+        "Compared with the previous published build "
+        f"(data package `{previous['data_package_hash']}`, "
         f"commit `{previous['git_commit']}`), this build (data package "
         f"`{current['data_package_hash']}`, commit `{current['git_commit']}`) "
-        + ("changes no computed value." if diff.empty else f"changes {len(diff)} computed value(s):")
+        + (
+            "changes no computed value."
+            if diff.empty
+            else f"changes {len(diff)} computed value(s):"
+        )
     )
     if diff.empty:
         return "\n".join(out) + "\n"

@@ -25,7 +25,9 @@ def network_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         .merge(strategies.scope(ns)[["network_id", "n_in_place", "scope"]], how="left")
         .merge(strategies.coherence(ns), how="left")
         .merge(
-            integration.integration_depth(ns)[["network_id", "leutz_level", "ahgren_axelsson_step"]],
+            integration.integration_depth(ns)[
+                ["network_id", "leutz_level", "ahgren_axelsson_step"]
+            ],
             how="left",
         )
     )

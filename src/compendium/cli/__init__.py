@@ -39,7 +39,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="compendium",
-        description="Reproducible research compendium on integrated mental-health service networks.",
+        description=(
+            "Reproducible research compendium on integrated mental-health service networks."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"compendium {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

@@ -76,9 +76,17 @@ def prepare_apart(paths):
     from compendium.plan import read_plan
 
     proc = subprocess.run(
-        [sys.executable, "-m", "compendium.plan", str(paths.root), str(paths.data_dir),
-         str(paths.build_dir), str(paths.html_dir)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "compendium.plan",
+            str(paths.root),
+            str(paths.data_dir),
+            str(paths.build_dir),
+            str(paths.html_dir),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         problems = json.loads(proc.stdout.strip().splitlines()[-1])["problems"]
@@ -165,8 +173,10 @@ def run(args) -> int:
         return 1
     try:
         plan = current_plan(paths)  # None: the data (or the package) changed since the last plan
-        eager = args.force or plan is None or not all(
-            p.exists() for p in executed_notebooks(paths, plan)
+        eager = (
+            args.force
+            or plan is None
+            or not all(p.exists() for p in executed_notebooks(paths, plan))
         )
         service = notebook_service(paths, args, remote=extra is not None, eager=eager)
         if plan is None:

@@ -32,8 +32,13 @@ def run(args) -> int:
     from compendium.executor import ServiceLost, submit
 
     paths = internal_paths(args)
-    job = {"root": str(paths.root), "data": str(paths.data_dir), "build": str(paths.build_dir),
-           "html": str(paths.html_dir), "sentinel": str(args.sentinel)}
+    job = {
+        "root": str(paths.root),
+        "data": str(paths.data_dir),
+        "build": str(paths.build_dir),
+        "html": str(paths.html_dir),
+        "sentinel": str(args.sentinel),
+    }
     try:
         # a running `compendium build` has a book builder with Sphinx imported and waiting
         outcome = submit(paths, job, lane="book")

@@ -79,8 +79,13 @@ def run(args) -> int:
 
     paths = internal_paths(args)
     job = {
-        "kind": args.kind, "target": args.target, "out": str(args.out), "log": str(args.log),
-        "root": str(paths.root), "data": str(paths.data_dir), "build": str(paths.build_dir),
+        "kind": args.kind,
+        "target": args.target,
+        "out": str(args.out),
+        "log": str(args.log),
+        "root": str(paths.root),
+        "data": str(paths.data_dir),
+        "build": str(paths.build_dir),
         "html": str(paths.html_dir),
     }
     try:

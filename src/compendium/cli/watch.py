@@ -16,18 +16,29 @@ from ._common import add_data_option, user_paths
 def add_arguments(parser):
     add_data_option(parser)
     parser.add_argument("--cores", type=int, default=2, help="notebooks run at once (default 2)")
-    parser.add_argument("--port", type=int, default=8000, help="port of the book server (default 8000)")
     parser.add_argument(
-        "--host", default="127.0.0.1",
-        help="address to serve on (default 127.0.0.1: only this machine; the book may hold real data)",
+        "--port", type=int, default=8000, help="port of the book server (default 8000)"
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help=(
+            "address to serve on (default 127.0.0.1: only this machine; "
+            "the book may hold real data)"
+        ),
     )
     parser.add_argument("--no-serve", action="store_true", help="rebuild on changes, serve nothing")
 
 
 def watched_paths(paths) -> list[Path]:
     """Everything a build reads: data, notebooks, workflow, package source, narrative."""
-    return [paths.data_dir, paths.notebooks_dir, paths.root / "workflow", paths.package_source,
-            paths.book_dir]
+    return [
+        paths.data_dir,
+        paths.notebooks_dir,
+        paths.root / "workflow",
+        paths.package_source,
+        paths.book_dir,
+    ]
 
 
 def is_source(path: str, paths) -> bool:
@@ -75,8 +86,11 @@ def run(args) -> int:
             debounce=400,
         ):
             names = sorted({Path(p).name for _, p in changes})
-            print(f"\n{time.strftime('%H:%M:%S')} changed: {', '.join(names[:5])}"
-                  f"{' …' if len(names) > 5 else ''}; rebuilding", flush=True)
+            print(
+                f"\n{time.strftime('%H:%M:%S')} changed: {', '.join(names[:5])}"
+                f"{' …' if len(names) > 5 else ''}; rebuilding",
+                flush=True,
+            )
             build(args)
     except KeyboardInterrupt:
         pass
