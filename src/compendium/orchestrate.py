@@ -182,6 +182,19 @@ def parse_log(lines: Iterator[str]) -> Iterator[Event]:
         yield Event("failure-summary", text="\n".join(failure))
 
 
+#: Workflow logs kept in ``build/logs`` (the newest); each build removes older ones.
+KEEP_LOGS = 20
+
+
+def prune_logs(logs_dir: Path, keep: int = KEEP_LOGS) -> list[Path]:
+    """Remove all but the ``keep`` newest workflow logs; return the removed ones."""
+    logs = sorted(logs_dir.glob("snakemake-*.log"))  # named by start time: sorted oldest first
+    old = logs[:-keep] if keep > 0 else logs
+    for path in old:
+        path.unlink(missing_ok=True)
+    return old
+
+
 def run_snakemake(cmd: list[str], log_path: Path, on_event: Callable[[Event], None]) -> int:
     """Run Snakemake, copy its output to ``log_path`` and report events; return its exit code."""
     log_path.parent.mkdir(parents=True, exist_ok=True)

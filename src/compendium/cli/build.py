@@ -151,7 +151,13 @@ class Progress:
 def run(args) -> int:
     # Nothing here imports pandas until the data must be validated: a build with nothing
     # to do answers in a fraction of a second.
-    from compendium.orchestrate import BuildLock, BuildStamp, run_snakemake, snakemake_command
+    from compendium.orchestrate import (
+        BuildLock,
+        BuildStamp,
+        prune_logs,
+        run_snakemake,
+        snakemake_command,
+    )
     from compendium.plan import current_plan
 
     paths = user_paths(args)
@@ -241,6 +247,7 @@ def run(args) -> int:
             else:
                 paths.build_stamp.unlink(missing_ok=True)
                 rc = run_snakemake(cmd, log_path, progress)
+                prune_logs(paths.logs_dir)
                 if rc == 0 and stamp is not None:
                     stamp.record()
     finally:
