@@ -969,7 +969,9 @@ def plot_scaling(rows: list[dict], path: Path) -> None:
             errorbar=None,
             label="rebuild after editing one network",
         )
-    axes[0].set(title="Clean build", xlabel="networks", ylabel="seconds")
+    axes[0].set(
+        title="Clean build, and the rebuild after one edit", xlabel="networks", ylabel="seconds"
+    )
     axes[0].legend(loc="upper left")
     sns.lineplot(df, x="networks", y="per_network", marker="o", ax=axes[1], errorbar=None)
     axes[1].axhline(GOALS["per_notebook"], ls="--", color="firebrick", label="goal: 1.3 s")
