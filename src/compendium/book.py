@@ -98,12 +98,17 @@ def staged_config(text: bytes, plan: Plan, navigation: str = "") -> str:
 
 
 #: A narrative page's paste of a value glued in a notebook: ``{glue:text}`overview.ipynb::name```
-_PASTE = re.compile(r"([\w./-]+\.ipynb)::")
+#: or a glue directive's ``:doc:`` option (``:doc: overview`` or ``:doc: overview.ipynb``)
+_PASTE = re.compile(r"([\w./-]+\.ipynb)::|^\s*:doc:\s*([\w./-]+)", re.MULTILINE)
 
 
 def pasted_notebooks(markdown: str) -> set[str]:
     """The notebooks (paths relative to the book) a narrative page pastes values from."""
-    return set(_PASTE.findall(markdown))
+    found = set()
+    for role, option in _PASTE.findall(markdown):
+        name = role or option
+        found.add(name if name.endswith(".ipynb") else f"{name}.ipynb")
+    return found
 
 
 def page_title(text: str) -> str:
