@@ -39,6 +39,7 @@ THRESHOLD = 5
 #: What a small count is replaced by.
 SMALL_MARK = f"<{THRESHOLD}"
 
+
 #: What a count hidden to protect a small one is replaced by.
 COMPLEMENT_MARK = "x"
 
@@ -60,6 +61,11 @@ RAW_NAME_COLUMNS = {"organizations": ("name",)}
 
 _PUBLISHED, _SMALL, _COMPLEMENT = 0, 1, 2
 _MARKS = {_SMALL: SMALL_MARK, _COMPLEMENT: COMPLEMENT_MARK}
+
+
+def is_small(n) -> bool:
+    """True for a count of people that is never published (1 to ``THRESHOLD - 1``)."""
+    return 0 < n < THRESHOLD
 
 
 class DisclosureWarning(UserWarning):
@@ -143,7 +149,7 @@ def _protect(values: list[int], passes: Sequence[Sequence[_Line]]) -> list[int]:
     passes repeat until one full round hides nothing more. A line that stays
     exposed with nothing left to hide raises a :class:`DisclosureWarning`.
     """
-    state = [_SMALL if 0 < v < THRESHOLD else _PUBLISHED for v in values]
+    state = [_SMALL if is_small(v) else _PUBLISHED for v in values]
     changed = True
     while changed:
         changed = False
@@ -549,6 +555,6 @@ def small_cells(
     for r in range(len(table)):
         for j in positions:
             n = _as_count(table.iat[r, j])
-            if n is not None and 0 < n < THRESHOLD:
+            if n is not None and is_small(n):
                 found.append((r, table.columns[j]))
     return found

@@ -106,7 +106,7 @@ def count_text(n) -> str:
     from . import privacy
 
     n = int(n)
-    return privacy.SMALL_MARK if 0 < n < privacy.THRESHOLD else fmt(n, digits=0)
+    return privacy.SMALL_MARK if privacy.is_small(n) else fmt(n, digits=0)
 
 
 def glue_values(
@@ -205,7 +205,7 @@ def rate_text(rate, n) -> str:
     """A rate for prose, hidden when its denominator counts fewer than five people."""
     from . import privacy
 
-    if 0 < int(n) < privacy.THRESHOLD:
+    if privacy.is_small(int(n)):
         return f"not shown (fewer than {privacy.THRESHOLD} people)"
     return fmt(rate, percent=True)
 
@@ -241,4 +241,4 @@ def is_small(n) -> bool:
     """True for a count of people that disclosure control suppresses (1 to 4)."""
     from . import privacy
 
-    return 0 < int(n) < privacy.THRESHOLD
+    return privacy.is_small(int(n))
