@@ -5,22 +5,32 @@ from compendium.orchestrate import NOTEBOOK_MEMORY_MB
 from compendium.paths import CROSS_NETWORK, PER_NETWORK, PER_SETTING
 
 
-def network_inputs(network_ids):
-    return [str(p) for n in network_ids for p in slice_files(PATHS, n)]
+def network_data(w):
+    return [str(p) for p in slice_files(PATHS, w.network_id)]
 
 
-def joined_inputs(folder):
-    # the joined slices a setting's or the cross-network notebooks read (see plan.combine_slices)
-    return [str(p) for p in package_files(folder)]
+def setting_data(w):
+    # the setting's networks' slices joined into one package (see plan.combine_slices)
+    return [str(p) for p in package_files(PATHS.setting_slice(w.setting))]
 
 
-def notebook_mb(data_files):
+def cross_network_data(w):
+    # every network's slice joined; the policy timeline reads none of them
+    if not CROSS_NETWORK[w.name]:
+        return []
+    return [str(p) for p in package_files(PATHS.all_networks_slice)]
+
+
+def notebook_mb(data):
     # What a run may hold in memory: its kernel, and the tables it reads (about a dozen times
     # their size in CSV). A local build runs notebooks together only while their sum stays
     # under a budget (orchestrate.NOTEBOOK_MEMORY_MB): two notebooks that each hold every
     # network of a big package never run at once; small ones always do.
-    size = sum(os.path.getsize(f) for f in data_files if os.path.exists(f))
-    return min(int(250 + 12 * size / 1e6), NOTEBOOK_MEMORY_MB)  # a bigger one runs alone
+    def estimate(w):
+        size = sum(os.path.getsize(f) for f in data(w) if os.path.exists(f))
+        return min(int(250 + 12 * size / 1e6), NOTEBOOK_MEMORY_MB)  # a bigger one runs alone
+
+    return estimate
 
 
 def run_cmd(kind, target):
@@ -37,9 +47,9 @@ rule network_profile:
         notebook=PATHS.notebook(PER_NETWORK),
         package=PACKAGE_SOURCE,
         kernel=PATHS.kernel_sentinel,
-        data=lambda w: network_inputs([w.network_id]),
+        data=network_data,
     resources:
-        notebook_mb=lambda w: notebook_mb(network_inputs([w.network_id])),
+        notebook_mb=notebook_mb(network_data),
     output:
         PATHS.executed_dir / "networks" / "{network_id}.ipynb",
     log:
@@ -53,9 +63,9 @@ rule setting_comparison:
         notebook=PATHS.notebook(PER_SETTING),
         package=PACKAGE_SOURCE,
         kernel=PATHS.kernel_sentinel,
-        data=lambda w: joined_inputs(PATHS.setting_slice(w.setting)),
+        data=setting_data,
     resources:
-        notebook_mb=lambda w: notebook_mb(joined_inputs(PATHS.setting_slice(w.setting))),
+        notebook_mb=notebook_mb(setting_data),
     output:
         PATHS.executed_dir / "settings" / "{setting}.ipynb",
     log:
@@ -69,11 +79,9 @@ rule cross_network:
         notebook=lambda w: PATHS.notebook(w.name),
         package=PACKAGE_SOURCE,
         kernel=PATHS.kernel_sentinel,
-        data=lambda w: joined_inputs(PATHS.all_networks_slice) if CROSS_NETWORK[w.name] else [],
+        data=cross_network_data,
     resources:
-        notebook_mb=lambda w: notebook_mb(
-            joined_inputs(PATHS.all_networks_slice) if CROSS_NETWORK[w.name] else []
-        ),
+        notebook_mb=notebook_mb(cross_network_data),
     output:
         PATHS.executed_dir / "{name}.ipynb",
     log:
