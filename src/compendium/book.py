@@ -174,6 +174,7 @@ def assemble(paths: ProjectPaths, plan: Plan) -> list[Path]:
     changed: list[Path] = []
     wanted: set[Path] = set()
     titles: dict[str, str] = {}
+    pastes: dict[Path, set[str]] = {}  # narrative page -> the notebooks it pastes values from
     for src in sorted(paths.book_dir.rglob("*")):
         rel = src.relative_to(paths.book_dir)
         if rel.parts[0] in {"_build"} or not src.is_file() or src.suffix not in NARRATIVE_SUFFIXES:
@@ -186,7 +187,9 @@ def assemble(paths: ProjectPaths, plan: Plan) -> list[Path]:
         wanted.add(dest)
         content = src.read_bytes()
         if dest.suffix == ".md":
-            titles[rel.with_suffix("").as_posix()] = page_title(content.decode("utf-8"))
+            text = content.decode("utf-8")
+            titles[rel.with_suffix("").as_posix()] = page_title(text)
+            pastes[dest] = pasted_notebooks(text)
         if write_if_changed(dest, content):
             changed.append(dest)
 
@@ -253,10 +256,12 @@ def assemble(paths: ProjectPaths, plan: Plan) -> list[Path]:
         changed.append(config)
     # Sphinx reads again only the pages whose file changed; a page pasting values glued in
     # a notebook that changed must be read (and written) again too, or it shows old values.
-    changed_pages = {p.relative_to(stage_dir).as_posix() for p in changed}
-    for page in sorted(stage_dir.glob("*.md")):
-        pasted = pasted_notebooks(page.read_text(encoding="utf-8"))
-        if page not in changed and pasted & changed_pages:
+    changed_files = {p.resolve() for p in changed}
+    for page, pasted in pastes.items():
+        # a pasted notebook's path is relative to the page's folder
+        if page not in changed and any(
+            (page.parent / n).resolve() in changed_files for n in pasted
+        ):
             os.utime(page)
             changed.append(page)
     # A network that left the data must leave the book too. Sphinx's incremental output would
