@@ -254,26 +254,6 @@ def _rows_by_network(tables: dict) -> dict:
     return rows
 
 
-def network_slices(tables: dict, network_ids: list[str]):
-    """Yield ``(network_id, tables)`` per network, cut as :func:`datapackage.network_slice` cuts."""
-    import numpy as np
-
-    from . import schema
-
-    rows = _rows_by_network(tables)
-    empty = np.array([], dtype=np.intp)
-    for network_id in network_ids:
-        out = {}
-        for table in schema.TABLES:
-            df = tables[table.name]
-            if table.name in schema.SHARED_TABLES:
-                out[table.name] = df
-            else:
-                picked = rows[table.name].get(network_id, empty)
-                out[table.name] = df.iloc[picked].reset_index(drop=True)
-        yield network_id, out
-
-
 def write_slices(paths: ProjectPaths, tables: dict, network_ids: list[str]) -> None:
     """Write every network's slice (files that did not change are left alone).
 
