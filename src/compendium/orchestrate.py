@@ -277,7 +277,6 @@ class BuildStamp:
         import hashlib
 
         from .fsutil import tree_digest
-        from .paths import CROSS_NETWORK
 
         self.path = paths.build_stamp
         h = hashlib.sha256()
@@ -296,9 +295,7 @@ class BuildStamp:
             h.update(tree_digest(files, folder).encode())
         self._inputs = h.hexdigest()
         self.outputs = sorted(
-            [paths.executed_network(n) for n in plan.networks]
-            + [paths.executed_setting(s) for s in plan.settings]
-            + [paths.executed_cross(n) for n in CROSS_NETWORK]
+            paths.executed_notebooks(plan)
             + [paths.build_dir / "book.done", paths.kernel_sentinel, paths.html_dir / "index.html"]
         )
         self.html_dir = paths.html_dir

@@ -126,6 +126,14 @@ class ProjectPaths:
     def executed_cross(self, name: str) -> Path:
         return self.executed_dir / f"{name}.ipynb"
 
+    def executed_notebooks(self, plan) -> list[Path]:
+        """Every notebook a full build executes for ``plan`` (a :class:`compendium.plan.Plan`)."""
+        return (
+            [self.executed_network(n) for n in sorted(plan.networks)]
+            + [self.executed_setting(s) for s in plan.settings]
+            + [self.executed_cross(n) for n in CROSS_NETWORK]
+        )
+
     @property
     def logs_dir(self) -> Path:
         return self.build_dir / "logs"

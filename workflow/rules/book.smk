@@ -15,9 +15,7 @@ if BOOK_SENTINEL.exists() and not (PATHS.html_dir / "index.html").exists():
 
 rule book:
     input:
-        notebooks=[PATHS.executed_network(n) for n in sorted(PLAN.networks)]
-        + [PATHS.executed_setting(s) for s in PLAN.settings]
-        + [PATHS.executed_cross(n) for n in CROSS_NETWORK],
+        notebooks=PATHS.executed_notebooks(PLAN),
         narrative=NARRATIVE,
         package=[str(p) for p in package_source_files(PATHS, machinery=True)],
     output:

@@ -95,16 +95,6 @@ def prepare_apart(paths):
     return (None if problems else read_plan(paths)), problems
 
 
-def executed_notebooks(paths, plan) -> list:
-    from compendium.paths import CROSS_NETWORK
-
-    return (
-        [paths.executed_network(n) for n in plan.networks]
-        + [paths.executed_setting(s) for s in plan.settings]
-        + [paths.executed_cross(n) for n in CROSS_NETWORK]
-    )
-
-
 class Progress:
     """Prints one line per job started or finished: counts, what runs, elapsed time."""
 
@@ -182,7 +172,7 @@ def run(args) -> int:
         eager = (
             args.force
             or plan is None
-            or not all(p.exists() for p in executed_notebooks(paths, plan))
+            or not all(p.exists() for p in paths.executed_notebooks(plan))
         )
         service = notebook_service(paths, args, remote=extra is not None, eager=eager)
         if plan is None:
