@@ -731,6 +731,12 @@ def _read_job(conn: socket.socket, build_dir: Path) -> tuple[dict, ProjectPaths]
     return job, paths
 
 
+def _failure_reply(service: str) -> dict:
+    """A job's reply when the service itself raised: one line, then the traceback indented."""
+    trace = traceback.format_exc().rstrip().replace("\n", "\n    ")
+    return {"failure": f"the {service} service failed:\n    {trace}"}
+
+
 def _say(conn: socket.socket, message: dict) -> None:
     conn.sendall(json.dumps(message).encode() + b"\n")
 
@@ -778,10 +784,7 @@ def _book(args) -> None:
         try:
             reply = {"failure": execute(paths, Path(job["sentinel"]))}
         except Exception:
-            reply = {
-                "failure": "the book service failed:\n    "
-                + traceback.format_exc().rstrip().replace("\n", "\n    ")
-            }
+            reply = _failure_reply("book")
         done.set()
         _say(conn, reply)
         # one book per build: Sphinx's global state is not for a second one
@@ -839,10 +842,7 @@ def _serve(conn, zygote, lifeline, build_dir, execute) -> None:
         )
         reply = {"failure": failure}
     except Exception:
-        reply = {
-            "failure": "the notebook service failed:\n    "
-            + traceback.format_exc().rstrip().replace("\n", "\n    ")
-        }
+        reply = _failure_reply("notebook")
     finally:
         os.write(wake_w, b"x")
         watcher.join()
