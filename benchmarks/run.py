@@ -101,11 +101,11 @@ def role(cmdline: list[str]) -> str:
     """What a process of a build is, from its command line."""
     text = " ".join(cmdline)
     for needle, name in (
-        ("compendium.executor zygote", "zygote"),
-        ("compendium.executor runner", "runner"),
-        ("compendium.executor book", "book builder"),
+        ("compendium.run.kernels zygote", "zygote"),
+        ("compendium.run.kernels runner", "runner"),
+        ("compendium.run.book_builder book", "book builder"),
         ("ipykernel", "kernel"),
-        ("compendium.orchestrate", "snakemake"),
+        ("compendium.build.orchestrate", "snakemake"),
         ("-m snakemake", "snakemake"),
         ("run-notebook", "job client"),
         ("build-book", "job client"),
@@ -268,7 +268,7 @@ class Workspace:
             [
                 PYTHON,
                 "-c",
-                "import compendium, compendium.plots, compendium.models; "
+                "import compendium, compendium.report.plots, compendium.analysis.models; "
                 "print(compendium.__file__)",
             ],
             env=self.env,
@@ -348,9 +348,9 @@ def naive(ws: Workspace, root: Path, book_sources: Path, scratch: Path) -> dict:
     import yaml
 
     sys.path.insert(0, str(Path(ws.package_file).parent.parent))
-    from compendium.cli.run_notebook import template_and_parameters
+    from compendium.data.plan import read_plan
     from compendium.paths import CROSS_NETWORK, default_paths
-    from compendium.plan import read_plan
+    from compendium.run.notebook_job import template_and_parameters
 
     os.environ["COMPENDIUM_ROOT"] = str(root)
     try:
@@ -553,7 +553,7 @@ def coding_worker(segments: int, repeat: int) -> dict:
     import numpy as np
     import pandas as pd
 
-    from compendium import coding
+    from compendium.analysis import coding
     from compendium.paths import DEFAULT_CODEBOOK
 
     rng = np.random.default_rng(11)
@@ -630,7 +630,7 @@ def outcomes_worker(persons: int, contacts: int, repeat: int) -> dict:
     import numpy as np
     import pandas as pd
 
-    from compendium import outcomes
+    from compendium.analysis import outcomes
 
     rng = np.random.default_rng(3)
     n_networks, orgs_per_network = 90, 25
@@ -789,7 +789,9 @@ def breakdown(ws: Workspace, root: Path) -> dict:
 
     rows = {}
     rows["python -c pass"] = t("python", [PYTHON, "-c", "pass"])
-    rows["import compendium.plots"] = t("plots", [PYTHON, "-c", "import compendium.plots"])
+    rows["import compendium.report.plots"] = t(
+        "plots", [PYTHON, "-c", "import compendium.report.plots"]
+    )
     rows["import what the notebooks import"] = t(
         "nbimports",
         [

@@ -1,14 +1,14 @@
 """Coverage of the planted synthetic effects by the outcome models' confidence intervals.
 
-For each seed, generate a synthetic data package with ``compendium.synth.generate``,
+For each seed, generate a synthetic data package with ``compendium.ingest.synth.generate``,
 fit the FUH-7 logistic model (exposure: case management and liaison officers) and
 the 30-day readmission Poisson model (exposure: assertive community treatment),
 and check whether each 95 % interval holds the planted value (log scale). With
 correct models and standard errors, about 95 % of the intervals hold it; the
 script fails (exit status 1) when either coverage falls below ``--min-coverage``.
 ``--method`` picks the standard errors and degrees of freedom (default: the
-models' own, ``compendium.models.INFERENCE``), so that the alternatives compared
-in the ``compendium.models`` docstring can be measured again.
+models' own, ``compendium.analysis.models.INFERENCE``), so that the alternatives compared
+in the ``compendium.analysis.models`` docstring can be measured again.
 
 Usage::
 
@@ -24,7 +24,8 @@ import time
 
 import pandas as pd
 
-from compendium import models, synth
+from compendium.analysis import models
+from compendium.ingest import synth
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

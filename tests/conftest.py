@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def small_package(tmp_path_factory) -> Path:
     """A valid three-network synthetic data package (never modified by tests)."""
-    from compendium.synth import write
+    from compendium.ingest.synth import write
 
     out = tmp_path_factory.mktemp("small") / "data"
     write(out, seed=11, n_networks=3)

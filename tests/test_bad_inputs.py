@@ -28,7 +28,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from compendium import datapackage, network, report
+from compendium.analysis import network
+from compendium.data.read import load
+from compendium.data.validate import validate
+from compendium.report.prose import fmt
 
 from .conftest import REPO
 
@@ -158,14 +161,14 @@ def test_validate_accepts_the_valid_cases(name, validations):
 @pytest.mark.parametrize("name", [n for n in VALID if EXPECTED[n].get("same_data_as_base")])
 def test_the_same_data_written_differently_loads_to_the_same_tables(name):
     """BOMs, CRLF, blank lines, trailing commas, Yes/TRUE/1 booleans: the base's very tables."""
-    base = datapackage.load(CORPUS / "base")
-    tables = datapackage.load(CORPUS / name)
+    base = load(CORPUS / "base")
+    tables = load(CORPUS / name)
     for table, df in base.items():
         pd.testing.assert_frame_equal(tables[table], df, check_exact=True, obj=table)
 
 
 def test_blank_lines_do_not_shift_the_index_readers_see():
-    ties = datapackage.load(CORPUS / "blank_line_in_the_middle")["ties"]
+    ties = load(CORPUS / "blank_line_in_the_middle")["ties"]
     assert ties.index.equals(pd.RangeIndex(len(ties)))
 
 
@@ -179,7 +182,7 @@ def test_a_runaway_quote_in_a_large_file_names_its_row(tmp_path):
     lines = [header] + [row.replace(",", f"-{k:02d},", 1) for k in range(20) for row in rows]
     lines[3] = lines[3].replace(",rural_001,", ',"rural_001,', 1)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert [str(p) for p in datapackage.validate(data)] == [
+    assert [str(p) for p in validate(data)] == [
         f"{path}, row 4: a value longer than 131072 characters starts in this row: "
         'a double quote (") opened there is probably never closed'
     ]
@@ -344,7 +347,7 @@ def test_valid_case_builds_a_page_per_network(name, good_build):
     paths = project.paths
     project.history.append((name, network_pages(paths.html_dir)))
 
-    tables = datapackage.load(project.data)
+    tables = load(project.data)
     nets = tables["networks"]
     assert linked_pages(paths.html_dir, "networks") == set(nets["network_id"])
     assert set(nets["network_id"]) <= network_pages(paths.html_dir)
@@ -357,7 +360,7 @@ def test_valid_case_builds_a_page_per_network(name, good_build):
     for network_id, row in metrics.iterrows():
         text = page_text(paths.html_dir / "networks" / f"{network_id}.html")
         assert names[network_id] in text
-        assert f"centralization {report.fmt(row['degree_centralization'])} " in text
+        assert f"centralization {fmt(row['degree_centralization'])} " in text
         if network_id not in tied:
             # no ties: centralization is undefined, not 0 and not nan
             said = re.search(r"Freeman degree centralization (\S+)", text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from compendium.book import page_title, pasted_notebooks
+from compendium.book.assemble import page_title, pasted_notebooks
 
 from .conftest import REPO
 

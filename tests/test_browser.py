@@ -20,7 +20,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
-from compendium import datapackage, pdf
+from compendium.book import pdf
+from compendium.data.read import load
 from compendium.paths import default_paths
 
 from .conftest import REPO
@@ -40,7 +41,7 @@ def build_small_book(tmp_path_factory) -> Path:
     """
     key = tmp_path_factory.getbasetemp()
     if key not in _BOOKS:
-        from compendium.synth import write
+        from compendium.ingest.synth import write
 
         root = tmp_path_factory.mktemp("browser-book")
         for folder in ("notebooks", "workflow", "book"):
@@ -94,7 +95,7 @@ def html_dir(project) -> Path:
 @pytest.mark.slow
 def test_reader_follows_the_toc_to_a_network_page(project, html_dir):
     require_chromium()
-    networks = datapackage.load(project / "data")["networks"].sort_values("network_id")
+    networks = load(project / "data")["networks"].sort_values("network_id")
     problems: list[str] = []
 
     def on_console(msg):
@@ -213,7 +214,7 @@ def broken_links(html_dir: Path) -> list[str]:
 @pytest.mark.slow
 def test_every_internal_link_resolves(project, html_dir):
     pages = book_pages(html_dir)
-    networks = datapackage.load(project / "data")["networks"]["network_id"]
+    networks = load(project / "data")["networks"]["network_id"]
     # the crawl covers the whole book: every network page is among the pages checked
     names = {p.relative_to(html_dir).as_posix() for p in pages}
     assert {f"networks/{n}.html" for n in networks} <= names

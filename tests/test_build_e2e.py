@@ -18,8 +18,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from compendium import datapackage, network, report
+from compendium.analysis import network
+from compendium.data.read import load
+from compendium.data.write import content_hash
 from compendium.paths import CROSS_NETWORK, default_paths
+from compendium.report.prose import fmt
 
 from .conftest import REPO, edit_cell
 
@@ -51,7 +54,7 @@ def page_text(path: Path) -> str:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """A copy of the project (notebooks, workflow, narrative) with a 3-network package."""
-    from compendium.synth import write
+    from compendium.ingest.synth import write
 
     root = tmp_path_factory.mktemp("project")
     for folder in ("notebooks", "workflow", "book"):
@@ -77,7 +80,7 @@ def paths_of(root: Path):
 
 def test_clean_build_makes_a_page_per_network_and_setting(project, first_build):
     paths = paths_of(project)
-    tables = datapackage.load(project / "data")
+    tables = load(project / "data")
     html_dir = paths.html_dir
     assert (html_dir / "index.html").exists()
     assert f"the book: {html_dir / 'index.html'}" in first_build.stdout
@@ -91,7 +94,7 @@ def test_clean_build_makes_a_page_per_network_and_setting(project, first_build):
 
 def test_network_pages_show_values_computed_for_that_network(project, first_build):
     paths = paths_of(project)
-    tables = datapackage.load(project / "data")
+    tables = load(project / "data")
     metrics = network.network_metrics(tables["organizations"], tables["ties"]).set_index(
         "network_id"
     )
@@ -99,8 +102,8 @@ def test_network_pages_show_values_computed_for_that_network(project, first_buil
     for network_id, row in metrics.iterrows():
         text = page_text(paths.html_dir / "networks" / f"{network_id}.html")
         assert names[network_id] in text
-        assert f"density is {report.fmt(row['density'])}" in text
-        assert f"centralization {report.fmt(row['degree_centralization'])}" in text
+        assert f"density is {fmt(row['density'])}" in text
+        assert f"centralization {fmt(row['degree_centralization'])}" in text
         assert f"links {int(row['n_organizations'])} organizations" in text
         # the figures were rendered into the page, each with a description for screen readers
         raw = (paths.html_dir / "networks" / f"{network_id}.html").read_text()
@@ -114,11 +117,11 @@ def test_network_pages_show_values_computed_for_that_network(project, first_buil
 
 def test_executed_notebooks_carry_provenance(project, first_build):
     paths = paths_of(project)
-    network_id = datapackage.load(project / "data")["networks"]["network_id"].iloc[0]
+    network_id = load(project / "data")["networks"]["network_id"].iloc[0]
     nb = json.loads(paths.executed_network(network_id).read_text())
     meta = nb["metadata"]["compendium"]
     assert meta["parameters"]["network_id"] == network_id
-    assert meta["data_package_hash"] == datapackage.content_hash(project / "data")
+    assert meta["data_package_hash"] == content_hash(project / "data")
     assert nb["metadata"]["papermill"]["duration"] > 0
     # committed templates stay stripped: executed copies never go back to notebooks/
     template = json.loads((project / "notebooks" / "network_profile.ipynb").read_text())
@@ -169,7 +172,7 @@ def test_editing_one_network_reruns_exactly_its_runs(project, first_build):
     }
     html_dir = paths_of(project).html_dir
     text = page_text(html_dir / "networks" / f"{network_id}.html")
-    assert report.fmt(int(nets.loc[1, "population"]) + 1000, digits=0) in text
+    assert fmt(int(nets.loc[1, "population"]) + 1000, digits=0) in text
     # the "What changed" page shows the edit, value before -> after
     changed = page_text(html_dir / "what_changed.html")
     before, after = nets.loc[1, "population"], str(int(nets.loc[1, "population"]) + 1000)
@@ -191,7 +194,7 @@ def test_editing_one_network_reruns_exactly_its_runs(project, first_build):
     assert "bibliography.html" not in rewritten
     total = nets["population"].astype(int).sum() + 1000
     intro = page_text(html_dir / "intro.html")
-    assert f"serving {report.fmt(int(total), digits=0)} people" in intro
+    assert f"serving {fmt(int(total), digits=0)} people" in intro
 
 
 def test_renaming_a_network_rewrites_every_page_sidebar(project, first_build):
@@ -288,7 +291,7 @@ def test_watch_rebuilds_after_a_saved_edit_and_serves_it(project, first_build):
                 time.sleep(0.5)
         edit_cell(project / "data" / "networks.csv", 2, "population", str(new_population))
         saved = time.monotonic()
-        expected = report.fmt(new_population, digits=0)
+        expected = fmt(new_population, digits=0)
         while expected not in html.unescape(urllib.request.urlopen(url, timeout=2).read().decode()):
             assert time.monotonic() - saved < 120, "the edit never reached the served book"
             time.sleep(0.5)

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    from compendium.synth import write
+    from compendium.ingest.synth import write
 
     root = tmp_path_factory.mktemp("safety")
     for folder in ("notebooks", "workflow", "book"):
@@ -98,7 +98,7 @@ def cell_outputs(root: Path) -> dict:
 
 def test_warm_kernels_give_what_fresh_kernels_give(project, monkeypatch):
     """The build's kernels are forked from a process that imported the libraries once
-    (compendium.executor); papermill's own fresh kernels must give every output identically."""
+    (compendium.run.service); papermill's own fresh kernels must give every output identically."""
     clean(project)
     proc = compendium(project, "build")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -177,7 +177,7 @@ def test_non_synthetic_data_builds_outside_the_repository_book_with_a_banner(pro
     assert "NON-SYNTHETIC" in proc.stdout
     os.environ["COMPENDIUM_ROOT"] = str(project)
     try:
-        from compendium.datapackage import content_hash
+        from compendium.data.write import content_hash
         from compendium.paths import default_paths
 
         private = default_paths(real)
@@ -201,8 +201,9 @@ def glance(root: Path) -> str:
 
 
 def test_the_narrative_follows_the_data_across_seeds(project):
-    from compendium import datapackage, report
-    from compendium.synth import write
+    from compendium.data.read import load
+    from compendium.ingest.synth import write
+    from compendium.report.prose import fmt
 
     if not (paths_of(project).html_dir / "index.html").exists():
         assert compendium(project, "build").returncode == 0
@@ -212,8 +213,8 @@ def test_the_narrative_follows_the_data_across_seeds(project):
     proc = compendium(project, "build")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     after = glance(project)
-    tables = datapackage.load(project / "data")
-    population = report.fmt(int(tables["networks"]["population"].sum()), digits=0)
+    tables = load(project / "data")
+    population = fmt(int(tables["networks"]["population"].sum()), digits=0)
     n_orgs = len(tables["organizations"])
     # the introduction's typed-free paragraph now carries the new seed's numbers
     assert f"serving {population} people through {n_orgs} organizations" in after

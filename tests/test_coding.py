@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compendium import coding
+from compendium.analysis import coding
 
 NAN = np.nan
 

@@ -7,8 +7,12 @@ import json
 import pandas as pd
 import pytest
 
-from compendium import datapackage, schema
-from compendium.datapackage import Problem, validate
+from compendium.data import schema
+from compendium.data.problems import DataPackageError, Problem
+from compendium.data.read import load
+from compendium.data.slices import network_slice
+from compendium.data.validate import validate
+from compendium.data.write import write_package
 
 from .conftest import REPO, edit_cell
 
@@ -144,23 +148,30 @@ def test_byte_order_mark_is_accepted(package_copy):
     assert validate(package_copy) == []
 
 
-def test_load_refuses_an_invalid_package(package_copy):
+def test_load_refuses_a_cell_that_does_not_parse(package_copy):
+    edit_cell(package_copy / "networks.csv", 2, "population", "many")
+    with pytest.raises(DataPackageError, match="networks.csv, row 2, column population"):
+        load(package_copy)
+
+
+def test_validate_names_a_value_outside_the_vocabulary(package_copy):
     edit_cell(package_copy / "networks.csv", 2, "setting", "moon")
-    with pytest.raises(datapackage.DataPackageError, match="column setting"):
-        datapackage.load(package_copy, check=True)
+    problems = validate(package_copy)
+    assert [(p.row, p.column) for p in problems] == [(2, "setting")]
+    assert "'moon' is not one of" in problems[0].message
 
 
 def test_roundtrip_is_byte_stable(small_package, tmp_path):
-    tables = datapackage.load(small_package)
-    datapackage.write_package(tables, tmp_path, "x", "x", "x")
+    tables = load(small_package)
+    write_package(tables, tmp_path, "x", "x", "x")
     for t in schema.TABLES:
         assert (tmp_path / t.path).read_bytes() == (small_package / t.path).read_bytes(), t.name
 
 
 def test_network_slice_keeps_only_that_network(small_package):
-    tables = datapackage.load(small_package)
+    tables = load(small_package)
     nid = tables["networks"]["network_id"].iloc[1]
-    part = datapackage.network_slice(tables, nid)
+    part = network_slice(tables, nid)
     assert set(part["organizations"]["network_id"]) == {nid}
     informants = set(part["informants"]["informant_id"])
     assert set(part["coded_segments"]["informant_id"]) <= informants

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from compendium.integration import (
+from compendium.analysis.integration import (
     AHGREN_AXELSSON_STEPS,
     COOPERATION,
     COORDINATION,
@@ -13,7 +13,7 @@ from compendium.integration import (
     integration_depth,
     leutz_level,
 )
-from compendium.strategies import load_catalogue
+from compendium.data.catalogues import load_catalogue
 
 
 def _ns(rows):

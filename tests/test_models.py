@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from compendium import models
-from compendium.schema import AGE_GROUPS, DIAGNOSIS_GROUPS, SETTINGS, SEXES
+from compendium.analysis import models
+from compendium.data.schema import AGE_GROUPS, DIAGNOSIS_GROUPS, SETTINGS, SEXES
 
 PLANTED_LOG_ODDS = 0.8
 PLANTED_LOG_RATE = 0.5

@@ -6,7 +6,7 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from compendium.network import (
+from compendium.analysis.network import (
     degree_centralization,
     density,
     network_metrics,
@@ -14,7 +14,7 @@ from compendium.network import (
     tie_graph,
     transaction_concentration,
 )
-from compendium.schema import ORGANIZATION_TYPES
+from compendium.data.schema import ORGANIZATION_TYPES
 
 
 def _orgs(rows):

@@ -7,16 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from compendium import datapackage
+from compendium.analysis.strategies import assign_model
 from compendium.cli import main
-from compendium.strategies import assign_model, load_catalogue
+from compendium.data.catalogues import load_catalogue
+from compendium.data.read import load
 
 from .conftest import edit_cell
 
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory) -> Path:
-    from compendium.synth import write
+    from compendium.ingest.synth import write
 
     return write(tmp_path_factory.mktemp("new_network") / "data", seed=3, n_networks=2)
 
@@ -44,7 +45,7 @@ def added(capsys, package, network_id, *args) -> dict:
     )
     assert rc == 0, err
     assert main(["validate", str(package)]) == 0
-    tables = datapackage.load(package, check=True)
+    tables = load(package)
     return {
         name: df[df["network_id"] == network_id].reset_index(drop=True)
         for name, df in tables.items()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from compendium.orchestrate import KEEP_LOGS, prune_logs
+from compendium.build.orchestrate import KEEP_LOGS, prune_logs
 
 
 def test_only_the_newest_workflow_logs_are_kept(tmp_path):

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compendium import outcomes
+from compendium.analysis import outcomes
 
 
 def contacts(person_providers: dict[str, str]) -> pd.DataFrame:

@@ -13,9 +13,11 @@ from unittest import mock
 
 import pytest
 
-from compendium import datapackage, network, report
+from compendium.analysis import network
+from compendium.book.pdf import PdfBuildError, build_pdf, reading_order
 from compendium.cli import pdf as pdf_cli
-from compendium.pdf import PdfBuildError, build_pdf, reading_order
+from compendium.data.read import load
+from compendium.report.prose import fmt
 
 from .test_browser import build_small_book, html_dir_of, require_chromium
 
@@ -108,7 +110,7 @@ def test_a_network_chapter_has_its_numbers_tables_and_figures(project, book_pdf,
     from pypdf import PdfReader
 
     reader = PdfReader(book_pdf)
-    tables = datapackage.load(project / "data")
+    tables = load(project / "data")
     network_id = sorted(tables["networks"]["network_id"])[0]
     name = tables["networks"].set_index("network_id")["name"][network_id]
     metrics = network.network_metrics(tables["organizations"], tables["ties"])
@@ -117,7 +119,7 @@ def test_a_network_chapter_has_its_numbers_tables_and_figures(project, book_pdf,
     text = flat(chapter_text(reader, pages))
 
     assert flat(name) in text
-    assert flat(f"density is {report.fmt(metrics['density'])}") in text
+    assert flat(f"density is {fmt(metrics['density'])}") in text
     assert flat(f"links {int(metrics['n_organizations'])} organizations") in text
 
     page = content(html_dir_of(project) / "networks" / f"{network_id}.html")

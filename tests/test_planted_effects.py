@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compendium import synth
+from compendium.ingest import synth
 
 #: The benchmark's first three seeds, fixed before any result was seen.
 SEEDS = (0, 1, 2)

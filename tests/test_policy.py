@@ -3,11 +3,11 @@
 import pandas as pd
 import pytest
 
-from compendium.policy import (
+from compendium.analysis.policy import change_management_counts
+from compendium.data.policy_tables import (
     CHANGE_MANAGEMENT,
     COMPONENT_KINDS,
     PHASES,
-    change_management_counts,
     load_reform_components,
     load_timeline,
 )

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compendium import privacy
-from compendium.privacy import (
+from compendium.report import privacy
+from compendium.report.privacy import (
     THRESHOLD,
     DisclosureWarning,
     pseudonym,

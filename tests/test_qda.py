@@ -3,7 +3,7 @@
 The files under ``tests/qda/`` were written by hand to the published schemas (Project.xsd
 and Codebook.xsd of QDA-XML 1.0). ``two_coders.qdpx`` is zipped here from
 ``tests/qda/two_coders/``; its sources are named after informants of
-``compendium.synth.write(seed=3, n_networks=2)``.
+``compendium.ingest.synth.write(seed=3, n_networks=2)``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from compendium import coding, datapackage, qda
+from compendium.analysis import coding
 from compendium.cli import main
+from compendium.data.read import load
+from compendium.data.validate import validate
+from compendium.ingest import qda
 
 QDA = Path(__file__).resolve().parent / "qda"
 PROJECT = QDA / "two_coders"
@@ -43,7 +46,7 @@ def build_qdpx(out: Path, text: str | None = None) -> Path:
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory) -> Path:
-    from compendium.synth import write
+    from compendium.ingest.synth import write
 
     return write(tmp_path_factory.mktemp("qda") / "data", seed=3, n_networks=2)
 
@@ -73,7 +76,8 @@ def import_qda(capsys, *args) -> tuple[int, str, str]:
 def imported(capsys, qdpx, package):
     rc, out, err = import_qda(capsys, qdpx, "--data", package, "--mapping", SOURCES_MAPPING)
     assert rc == 0, err
-    return datapackage.load(package, check=True), out
+    assert validate(package) == []
+    return load(package), out
 
 
 # -- a project ---------------------------------------------------------------------
@@ -131,7 +135,7 @@ def test_project_replaces_codebook_and_segments_and_the_package_validates(
     capsys, qdpx, package, pristine
 ):
     tables, out = imported(capsys, qdpx, package)
-    assert datapackage.validate(package) == []
+    assert validate(package) == []
     book = tables["codebook"].astype(object).where(tables["codebook"].notna(), None)
     assert [tuple(r) for r in book.itertuples(index=False)] == EXPECTED_CODEBOOK
     seg = tables["coded_segments"]
@@ -209,7 +213,8 @@ def test_mapping_files_rename_coders_and_codes_and_set_categories(capsys, tmp_pa
         *("--mapping", users),
     )
     assert rc == 0, err
-    tables = datapackage.load(package, check=True)
+    assert validate(package) == []
+    tables = load(package)
     book = tables["codebook"].set_index("code")
     assert book.loc["barriers", "category"] == "obstacle"
     assert book.loc["scarce_community_resources", "category"] == "obstacle"  # inherited
@@ -339,8 +344,8 @@ def test_a_codebook_replaces_only_the_codebook(capsys, qdpx, package):
     assert "10 code(s), 4 at the top level" in out
     assert "wrote codebook.csv in" in out
     assert (package / "coded_segments.csv").read_bytes() == segments_before
-    assert datapackage.validate(package) == []
-    book = datapackage.load(package)["codebook"].set_index("code")
+    assert validate(package) == []
+    book = load(package)["codebook"].set_index("code")
     assert book.loc["visible_gains", ["category", "parent_code"]].tolist() == [
         "facilitator",
         "facilitators",

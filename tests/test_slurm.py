@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from compendium.orchestrate import snakemake_command
+from compendium.build.orchestrate import snakemake_command
+from compendium.build.plan import prepare
 from compendium.paths import CROSS_NETWORK, ProjectPaths
-from compendium.plan import prepare
 
 from .conftest import REPO
 
@@ -68,7 +68,7 @@ def cluster():
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> ProjectPaths:
     """A copy of the project (notebooks, workflow, narrative) with a two-network package."""
-    from compendium.synth import write
+    from compendium.ingest.synth import write
 
     root = tmp_path_factory.mktemp("slurm-project")
     for folder in ("notebooks", "workflow", "book"):

@@ -5,16 +5,14 @@ import math
 import pandas as pd
 import pytest
 
-from compendium.strategies import (
+from compendium.analysis.strategies import (
     assign_model,
     coherence,
-    load_catalogue,
-    load_model_strategies,
-    load_models,
     scope,
     strategy_gaps,
     strategy_grid,
 )
+from compendium.data.catalogues import load_catalogue, load_model_strategies, load_models
 
 
 def _ns(rows):

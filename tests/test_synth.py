@@ -10,9 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compendium import datapackage, models, synth
-from compendium.schema import TABLES
-from compendium.strategies import assign_model, load_model_strategies
+from compendium.analysis import models
+from compendium.analysis.strategies import assign_model
+from compendium.data.catalogues import load_model_strategies
+from compendium.data.read import DESCRIPTOR, load
+from compendium.data.schema import TABLES
+from compendium.data.validate import validate
+from compendium.data.write import is_synthetic
+from compendium.ingest import synth
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +60,8 @@ def test_same_seed_gives_identical_bytes_and_another_seed_does_not(default_dir, 
 
 
 def test_default_package_validates_and_matches_load(default_dir, default_tables):
-    assert datapackage.validate(default_dir) == []
-    loaded = datapackage.load(default_dir)
+    assert validate(default_dir) == []
+    loaded = load(default_dir)
     for name, table in default_tables.items():
         pd.testing.assert_frame_equal(table, loaded[name], check_exact=True)
 
@@ -64,8 +69,8 @@ def test_default_package_validates_and_matches_load(default_dir, default_tables)
 @pytest.mark.parametrize("n_networks", [1, 3, 25])
 def test_other_numbers_of_networks_validate(n_networks, tmp_path):
     folder = synth.write(tmp_path / "data", seed=3, n_networks=n_networks)
-    assert datapackage.validate(folder) == []
-    networks = datapackage.load(folder)["networks"]
+    assert validate(folder) == []
+    networks = load(folder)["networks"]
     assert len(networks) == n_networks
     assert networks["network_id"].is_unique
 
@@ -74,8 +79,8 @@ def test_package_says_it_is_synthetic(default_dir, default_tables):
     for name, table in default_tables.items():
         if "synthetic" in table.columns:
             assert table["synthetic"].all(), name
-    assert datapackage.is_synthetic(default_tables)
-    descriptor = json.loads((default_dir / datapackage.DESCRIPTOR).read_text(encoding="utf-8"))
+    assert is_synthetic(default_tables)
+    descriptor = json.loads((default_dir / DESCRIPTOR).read_text(encoding="utf-8"))
     for text in (descriptor["title"], descriptor["description"]):
         assert "SYNTHETIC" in text
         assert f"seed {synth.DEFAULT_SEED}" in text

@@ -20,6 +20,8 @@ STRATEGY_CATALOGUE = RESOURCES_DIR / "strategies.csv"
 DEFAULT_CODEBOOK = RESOURCES_DIR / "codebook.csv"
 POLICY_TIMELINE = RESOURCES_DIR / "policy_timeline.csv"
 REFORM_COMPONENTS = RESOURCES_DIR / "reform_components.csv"
+MODELS = RESOURCES_DIR / "models.csv"
+MODEL_STRATEGIES = RESOURCES_DIR / "model_strategies.csv"
 
 #: The notebook run once per network, and the one run once per setting.
 PER_NETWORK = "network_profile"
@@ -127,7 +129,7 @@ class ProjectPaths:
         return self.executed_dir / f"{name}.ipynb"
 
     def executed_notebooks(self, plan) -> list[Path]:
-        """Every notebook a full build executes for ``plan`` (a :class:`compendium.plan.Plan`)."""
+        """Every notebook a full build executes for ``plan`` (a ``compendium.data.plan.Plan``)."""
         return (
             [self.executed_network(n) for n in sorted(plan.networks)]
             + [self.executed_setting(s) for s in plan.settings]

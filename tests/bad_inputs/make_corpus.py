@@ -36,8 +36,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from compendium import datapackage, synth
-from compendium.schema import TABLES
+from compendium.data.read import DESCRIPTOR
+from compendium.data.schema import TABLES
+from compendium.data.write import descriptor_json, table_to_csv
+from compendium.ingest import synth
 
 HERE = Path(__file__).resolve().parent
 SEED = 8
@@ -81,7 +83,7 @@ def base_tables() -> dict[str, pd.DataFrame]:
 @functools.cache
 def _base_texts() -> dict[str, str]:
     typed = base_tables()
-    return {t.name: datapackage.table_to_csv(typed[t.name], t) for t in TABLES}
+    return {t.name: table_to_csv(typed[t.name], t) for t in TABLES}
 
 
 def _text_frame(text: str) -> pd.DataFrame:
@@ -633,7 +635,7 @@ def _(p: Package):
 # -- writing ----------------------------------------------------------------------
 def _descriptor(name: str, doc: str) -> bytes:
     title, _ = synth.describe(SEED, 2)
-    text = datapackage.descriptor_json(
+    text = descriptor_json(
         f"bad-inputs-{name.replace('_', '-')}",
         f"Bad-input case {name} (SYNTHETIC)",
         "SYNTHETIC DATA derived from " + title + ", trimmed to a few rows per table, "
@@ -661,7 +663,7 @@ def write_case(name: str, spec: CaseSpec, root: Path) -> Path:
     descriptor = _descriptor(name, doc)
     if p.descriptor_edit is not None:
         descriptor = p.descriptor_edit(descriptor)
-    (out / datapackage.DESCRIPTOR).write_bytes(descriptor)
+    (out / DESCRIPTOR).write_bytes(descriptor)
     expected = {"case": name, "modification": doc, "valid": spec.valid}
     if spec.same_data_as_base:
         expected["same_data_as_base"] = True

@@ -17,7 +17,7 @@ rule book:
     input:
         notebooks=PATHS.executed_notebooks(PLAN),
         narrative=NARRATIVE,
-        package=[str(p) for p in package_source_files(PATHS, machinery=True)],
+        package=[str(p) for p in book_files(PATHS.package_source)],
     output:
         BOOK_SENTINEL,
     log:

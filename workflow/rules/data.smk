@@ -9,7 +9,10 @@ import json
 import os
 import sys
 
-from compendium.plan import package_files, package_source_files, prepare, read_plan, slice_files
+from compendium.build.deps import book_files, notebook_run_files
+from compendium.build.plan import prepare
+from compendium.data.plan import read_plan
+from compendium.data.slices import package_files, slice_files
 
 # `compendium build` has just validated and sliced the data; plain `snakemake` has not.
 # A cluster job re-reads this file on its node (twice with SLURM): the main process has
@@ -17,7 +20,7 @@ from compendium.plan import package_files, package_source_files, prepare, read_p
 if config.get("prepared") or not workflow.is_main_process:
     PLAN = read_plan(PATHS)  # reading a plan imports no pandas: the workflow starts fast
 else:
-    from compendium.datapackage import DataPackageError
+    from compendium.data.problems import DataPackageError
 
     try:
         PLAN = prepare(PATHS)
@@ -26,8 +29,16 @@ else:
         sys.stderr.write(str(err) + "\n")
         raise SystemExit(1)
 
-# Touched-but-unchanged inputs re-run nothing: Snakemake compares their checksums.
-PACKAGE_SOURCE = [str(p) for p in package_source_files(PATHS)]
+
+
+def package_code(notebook):
+    """The package files a run of ``notebook`` imports, transitively, and the code that runs it.
+
+    Computed from the code's own imports (compendium.build.deps), so an edit re-runs exactly
+    the notebooks that reach it. Touched-but-unchanged files re-run nothing: Snakemake
+    compares their checksums.
+    """
+    return [str(p) for p in notebook_run_files(notebook, PATHS.package_source)]
 
 
 def kernel_is_registered():

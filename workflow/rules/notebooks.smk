@@ -1,7 +1,7 @@
 # Notebooks: one papermill run per network, one per setting, one per cross-network notebook.
-# Each run declares what it reads: the notebook template, the package source, the kernel,
-# and the data slices of the networks it covers.
-from compendium.orchestrate import NOTEBOOK_MEMORY_MB
+# Each run declares what it reads: the notebook template, the package code it imports (and the
+# code that runs it), the kernel, and the data slices of the networks it covers.
+from compendium.build.orchestrate import NOTEBOOK_MEMORY_MB
 from compendium.paths import CROSS_NETWORK, PER_NETWORK, PER_SETTING
 
 
@@ -10,7 +10,7 @@ def network_data(w):
 
 
 def setting_data(w):
-    # the setting's networks' slices joined into one package (see plan.combine_slices)
+    # the setting's networks' slices joined into one package (see data.slices.combine_slices)
     return [str(p) for p in package_files(PATHS.setting_slice(w.setting))]
 
 
@@ -24,7 +24,7 @@ def cross_network_data(w):
 def notebook_mb(data):
     # What a run may hold in memory: its kernel, and the tables it reads (about a dozen times
     # their size in CSV). A local build runs notebooks together only while their sum stays
-    # under a budget (orchestrate.NOTEBOOK_MEMORY_MB): two notebooks that each hold every
+    # under a budget (build.orchestrate.NOTEBOOK_MEMORY_MB): two notebooks that each hold every
     # network of a big package never run at once; small ones always do.
     def estimate(w):
         size = sum(os.path.getsize(f) for f in data(w) if os.path.exists(f))
@@ -45,7 +45,7 @@ def run_cmd(kind, target):
 rule network_profile:
     input:
         notebook=PATHS.notebook(PER_NETWORK),
-        package=PACKAGE_SOURCE,
+        package=package_code(PATHS.notebook(PER_NETWORK)),
         kernel=PATHS.kernel_sentinel,
         data=network_data,
     resources:
@@ -61,7 +61,7 @@ rule network_profile:
 rule setting_comparison:
     input:
         notebook=PATHS.notebook(PER_SETTING),
-        package=PACKAGE_SOURCE,
+        package=package_code(PATHS.notebook(PER_SETTING)),
         kernel=PATHS.kernel_sentinel,
         data=setting_data,
     resources:
@@ -77,7 +77,7 @@ rule setting_comparison:
 rule cross_network:
     input:
         notebook=lambda w: PATHS.notebook(w.name),
-        package=PACKAGE_SOURCE,
+        package=lambda w: package_code(PATHS.notebook(w.name)),
         kernel=PATHS.kernel_sentinel,
         data=cross_network_data,
     resources:

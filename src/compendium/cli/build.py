@@ -42,18 +42,19 @@ def resolve_profile(profile: str, root: Path) -> Path | None:
 
 
 def notebook_service(paths, args, remote: bool, eager: bool):
-    """Warm kernels for this build's notebooks (:mod:`compendium.executor`), or nothing.
+    """Warm kernels for this build's notebooks (:mod:`compendium.run.service`), or nothing.
 
     Not when a profile sends the jobs elsewhere. Started at once when notebooks
     are sure to run (the data changed, outputs are missing, or ``--force``), so
     the kernels' imports overlap validation and Snakemake's planning; else by
     the first job that asks, so a build with nothing to run starts no kernel.
     """
-    from compendium import executor
+    from compendium.run.client import enabled
+    from compendium.run.service import Service
 
-    if remote or args.dry_run or not executor.enabled():
+    if remote or args.dry_run or not enabled():
         return None
-    return executor.Service(paths, workers=args.cores, eager=eager)
+    return Service(paths, workers=args.cores, eager=eager)
 
 
 #: Joined slices up to this size (about 50 networks) let the book builder start early.
@@ -65,7 +66,7 @@ def _size(folder) -> int:
 
 
 def prepare_apart(paths):
-    """Validate and slice (:func:`compendium.plan.prepare`) in a process of its own.
+    """Validate and slice (:func:`compendium.build.plan.prepare`) in a process of its own.
 
     The build's own process then never holds pandas and the parsed tables, which
     would weigh on its memory for the whole build. Returns the plan and the problems.
@@ -73,13 +74,13 @@ def prepare_apart(paths):
     import json
     import subprocess
 
-    from compendium.plan import read_plan
+    from ..data.plan import read_plan
 
     proc = subprocess.run(
         [
             sys.executable,
             "-m",
-            "compendium.plan",
+            "compendium.build.plan",
             str(paths.root),
             str(paths.data_dir),
             str(paths.build_dir),
@@ -141,14 +142,14 @@ class Progress:
 def run(args) -> int:
     # Nothing here imports pandas until the data must be validated: a build with nothing
     # to do answers in a fraction of a second.
-    from compendium.orchestrate import (
+    from ..build.orchestrate import (
         BuildLock,
         BuildStamp,
         prune_logs,
         run_snakemake,
         snakemake_command,
     )
-    from compendium.plan import current_plan
+    from ..build.plan import current_plan
 
     paths = user_paths(args)
     extra = None

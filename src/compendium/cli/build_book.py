@@ -13,40 +13,16 @@ def add_arguments(parser):
     add_internal_paths(parser)
 
 
-def execute(paths, sentinel: Path) -> str | None:
-    """Assemble, build and publish the book; return the failure summary, or None."""
-    from compendium.book import BookBuildError, build_book
-    from compendium.fsutil import atomic_write_bytes
-    from compendium.plan import read_plan
-
-    plan = read_plan(paths)
-    try:
-        html = build_book(paths, plan)
-    except BookBuildError as err:
-        return str(err)
-    atomic_write_bytes(sentinel, f"{html}\n{plan.data_hash}\n".encode())
-    return None
-
-
 def run(args) -> int:
-    from compendium.executor import ServiceLost, submit
+    from compendium.run import book_job
+    from compendium.run.client import ServiceLost
 
-    paths = internal_paths(args)
-    job = {
-        "root": str(paths.root),
-        "data": str(paths.data_dir),
-        "build": str(paths.build_dir),
-        "html": str(paths.html_dir),
-        "sentinel": str(args.sentinel),
-    }
     try:
-        # a running `compendium build` has a book builder with Sphinx imported and waiting
-        outcome = submit(paths, job, lane="book")
+        failure = book_job.run(internal_paths(args), args.sentinel)
     except ServiceLost as err:
-        print(f"COMPENDIUM-FAILURE book: {err}", file=sys.stderr)
-        return 1
-    failure = outcome["failure"] if outcome is not None else execute(paths, args.sentinel)
+        failure = f"book: {err}"
     if failure:
+        # The marker line lets `compendium build` pick the summary out of Snakemake's log.
         print("COMPENDIUM-FAILURE " + failure.replace("\n", "\n  "), file=sys.stderr)
         return 1
     return 0

@@ -47,9 +47,10 @@ def _print_problems(problems) -> None:
 
 
 def run(args) -> int:
-    from compendium.datapackage import DataPackageError
     from compendium.paths import default_paths, find_root
-    from compendium.qda import QdaError, import_file
+
+    from ..data.problems import DataPackageError
+    from ..ingest.qda import QdaError, import_file
 
     data_dir = default_paths(args.data).data_dir
     if not data_dir.is_dir():
@@ -82,7 +83,7 @@ def run(args) -> int:
         if seg.n_split:
             print(
                 f"{seg.n_split} segment(s) had several codes from one coder: split into one "
-                "segment per code (see compendium.qda)"
+                "segment per code (see compendium.ingest.qda)"
             )
     for what, n in sorted(result.qda.skipped.items()):
         print(f"left out: {n} {what}")

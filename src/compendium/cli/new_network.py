@@ -1,7 +1,7 @@
 """``compendium new-network ID --setting S``: add the skeleton of a new network to a data package.
 
 The skeleton is the least a network needs to validate and to fit one of Fleury's models
-(:func:`compendium.strategies.assign_model`):
+(:func:`compendium.analysis.strategies.assign_model`):
 
 * a ``networks`` row, its hospital flags set by the setting (and ``--general-hospital``):
   rural networks have no hospital (model 1) or a general hospital without psychiatry
@@ -54,7 +54,7 @@ def _positive_int(text: str) -> int:
 
 
 def add_arguments(parser):
-    from compendium.schema import SETTINGS
+    from ..data.schema import SETTINGS
 
     parser.add_argument(
         "network_id",
@@ -105,12 +105,12 @@ def skeleton(
     Returns
     -------
     dict of str to DataFrame
-        Typed as :func:`compendium.datapackage.load` types tables.
+        Typed as :func:`compendium.data.read.load` types tables.
     """
     import pandas as pd
 
-    from compendium.strategies import load_catalogue
-    from compendium.synth import ORGANIZATION_ABBREVIATIONS, ORGANIZATION_LABELS
+    from ..data.catalogues import load_catalogue
+    from ..ingest.synth import ORGANIZATION_ABBREVIATIONS, ORGANIZATION_LABELS
 
     has_gh, psychiatry = GENERAL_HOSPITAL[general_hospital]
     has_ph = setting == "metropolitan"
@@ -160,7 +160,7 @@ def appended(path: Path, table, rows) -> str:
 
     The existing text is kept as it is (byte order mark and line endings included).
     """
-    from compendium.datapackage import table_to_csv
+    from ..data.write import table_to_csv
 
     text = path.read_bytes().decode("utf-8")
     newline = "\r\n" if "\r\n" in text.split("\n", 1)[0] + "\n" else "\n"
@@ -181,10 +181,13 @@ def appended(path: Path, table, rows) -> str:
 def run(args) -> int:
     import pandas as pd
 
-    from compendium.datapackage import DataPackageError, is_synthetic, read_tables, update_tables
     from compendium.paths import default_paths
-    from compendium.schema import IDENTIFIER_PATTERN, TABLES_BY_NAME
-    from compendium.strategies import assign_model
+
+    from ..analysis.strategies import assign_model
+    from ..data.problems import DataPackageError
+    from ..data.read import read_tables
+    from ..data.schema import IDENTIFIER_PATTERN, TABLES_BY_NAME
+    from ..data.write import is_synthetic, update_tables
 
     data_dir = default_paths(args.data).data_dir
     network_id = args.network_id

@@ -23,7 +23,7 @@ def add_arguments(parser):
 def run(args) -> int:
     from pypdf import PdfReader
 
-    from compendium.pdf import PdfBuildError, build_pdf
+    from ..book.pdf import PdfBuildError, build_pdf
 
     paths = user_paths(args)
     out = args.out or paths.pdf_file

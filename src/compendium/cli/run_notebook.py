@@ -16,89 +16,14 @@ def add_arguments(parser):
     add_internal_paths(parser)
 
 
-def template_and_parameters(paths, plan, kind: str, target: str) -> tuple[Path, dict]:
-    """The notebook of one run and its papermill parameters (what it is about, what it reads).
-
-    A setting's notebook reads its networks' slices joined into one package, and a
-    cross-network notebook all of them: the same tables as the slices one by one,
-    read at once instead of from hundreds of folders.
-    """
-    from compendium.paths import CROSS_NETWORK, PER_NETWORK, PER_SETTING
-
-    if kind == "network":
-        params = {"network_id": target, "data_dirs": [str(paths.network_slice(target))]}
-        return paths.notebook(PER_NETWORK), params
-    if kind == "setting":
-        params = {"setting": target, "data_dirs": [str(paths.setting_slice(target))]}
-        return paths.notebook(PER_SETTING), params
-    if CROSS_NETWORK[target]:
-        return paths.notebook(target), {"data_dirs": [str(paths.all_networks_slice)]}
-    return paths.notebook(target), {}
-
-
-def networks_read(plan, kind: str, target: str) -> list[str]:
-    """The networks whose data one run reads."""
-    from compendium.paths import CROSS_NETWORK
-
-    if kind == "network":
-        return [target]
-    if kind == "setting":
-        return list(plan.settings[target])
-    return sorted(plan.networks) if CROSS_NETWORK[target] else []
-
-
-def execute(paths, kind: str, target: str, out: Path, log: Path, kernel=None) -> str | None:
-    """Execute one run of the plan; return its failure summary, or None when it succeeded.
-
-    ``kernel`` is a started kernel to run on (the build's warm kernels); without
-    one, papermill starts its own.
-    """
-    from compendium import __version__
-    from compendium.execute import NotebookFailure, git_commit, git_commit_cached, run_notebook
-    from compendium.plan import read_plan
-
-    plan = read_plan(paths)
-    template, params = template_and_parameters(paths, plan, kind, target)
-    provenance = {
-        "compendium_version": __version__,
-        # the service's runners live for one build: one commit for all its notebooks
-        "git_commit": (git_commit if kernel is None else git_commit_cached)(paths.root),
-        "data_package_hash": plan.data_hash,
-        "slice_hashes": {n: plan.slice_hash(paths, n) for n in networks_read(plan, kind, target)},
-        "synthetic": plan.synthetic,
-    }
-    try:
-        run_notebook(template, out, params, log, provenance, kernel_manager=kernel)
-    except NotebookFailure as failure:
-        return failure.summary
-    return None
-
-
 def run(args) -> int:
-    from compendium.executor import ServiceLost, submit
+    from compendium.run import notebook_job
+    from compendium.run.client import ServiceLost
 
-    paths = internal_paths(args)
-    job = {
-        "kind": args.kind,
-        "target": args.target,
-        "out": str(args.out),
-        "log": str(args.log),
-        "root": str(paths.root),
-        "data": str(paths.data_dir),
-        "build": str(paths.build_dir),
-        "html": str(paths.html_dir),
-    }
     try:
-        # a running `compendium build` executes it on a warm kernel; otherwise run it here
-        outcome = submit(paths, job)
+        failure = notebook_job.run(internal_paths(args), args.kind, args.target, args.out, args.log)
     except ServiceLost as err:
-        print(f"COMPENDIUM-FAILURE notebook {args.kind} {args.target}: {err}", file=sys.stderr)
-        return 1
-    failure = (
-        outcome["failure"]
-        if outcome is not None
-        else execute(paths, args.kind, args.target, args.out, args.log)
-    )
+        failure = f"notebook {args.kind} {args.target}: {err}"
     if failure:
         # The marker line lets `compendium build` pick the summary out of Snakemake's log.
         print("COMPENDIUM-FAILURE " + failure.replace("\n", "\n  "), file=sys.stderr)

@@ -14,7 +14,7 @@ def add_arguments(parser):
 
 def print_stale(paths, cmd, log_path) -> int:
     """Run Snakemake's dry run and print one line per stale job with its reason."""
-    from compendium.orchestrate import describe_reason, run_snakemake
+    from ..build.orchestrate import describe_reason, run_snakemake
 
     stale = []
     up_to_date = []
@@ -41,9 +41,9 @@ def print_stale(paths, cmd, log_path) -> int:
 
 
 def run(args) -> int:
-    from compendium.datapackage import DataPackageError
-    from compendium.orchestrate import snakemake_command
-    from compendium.plan import prepare
+    from ..build.orchestrate import snakemake_command
+    from ..build.plan import prepare
+    from ..data.problems import DataPackageError
 
     paths = user_paths(args)
     try:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 def add_arguments(parser):
-    from compendium.synth import DEFAULT_SEED
+    from ..ingest.synth import DEFAULT_SEED
 
     parser.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
@@ -20,9 +20,10 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from compendium.datapackage import validate
     from compendium.paths import default_paths
-    from compendium.synth import write
+
+    from ..data.validate import validate
+    from ..ingest.synth import write
 
     if args.networks < 1:
         print("--networks must be at least 1")

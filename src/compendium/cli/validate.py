@@ -16,8 +16,9 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from compendium.datapackage import validate
     from compendium.paths import default_paths
+
+    from ..data.validate import validate
 
     data_dir = args.data_dir or default_paths().data_dir
     if not data_dir.is_dir():

@@ -1,0 +1,3 @@
+"""The science: network structure, integration strategies, qualitative coding, outcomes and
+models. Tidy DataFrames in, tidy DataFrames or numbers out.
+"""
