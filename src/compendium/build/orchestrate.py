@@ -229,6 +229,7 @@ def describe_reason(reason: str, paths: ProjectPaths) -> str:
     slices = str(paths.slices_dir / "networks") + os.sep
     settings = str(paths.slices_dir / "settings") + os.sep
     joined = str(paths.all_networks_slice) + os.sep
+    package = str(paths.package_source) + os.sep
 
     def name(path: str) -> str:
         if path.startswith(slices):
@@ -239,6 +240,8 @@ def describe_reason(reason: str, paths: ProjectPaths) -> str:
             return f"data of the {setting} networks ({table})"
         if path.startswith(joined):
             return f"data of all networks ({path[len(joined) :]})"
+        if path.startswith(package):
+            return f"package code compendium/{path[len(package) :]}"
         for base, label in ((paths.root, ""), (paths.build_dir, "build/")):
             if path.startswith(str(base) + os.sep):
                 return label + path[len(str(base)) + 1 :]
