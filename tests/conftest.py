@@ -37,3 +37,32 @@ def edit_cell(path: Path, row: int, column: str, value: str) -> None:
     cells[header.index(column)] = value
     lines[row - 1] = ",".join(cells)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+# -- a tiny project of hand-written notebooks (job runner and executor service tests) ----------
+def tiny_project(root: Path, plan, notebooks: dict[str, list[str]]):
+    """A project folder laid out as ProjectPaths expects, with ``notebooks`` of our own.
+
+    Each notebook is given by the sources of its code cells; the first is tagged
+    ``parameters``. ``plan`` (a ``compendium.data.plan.Plan``) is written to
+    ``build/plan.json``. Returns the project's ProjectPaths.
+    """
+    import nbformat
+
+    from compendium.data.plan import PLAN_FILE
+    from compendium.paths import ProjectPaths
+
+    paths = ProjectPaths(
+        root=root, data_dir=root / "data", build_dir=root / "build", html_dir=root / "html"
+    )
+    paths.notebooks_dir.mkdir(parents=True, exist_ok=True)
+    for name, sources in notebooks.items():
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "compendium", "language": "python"}
+        nb.cells = [nbformat.v4.new_markdown_cell(f"# {name}")]
+        nb.cells += [nbformat.v4.new_code_cell(src) for src in sources]
+        nb.cells[1].metadata["tags"] = ["parameters"]
+        nbformat.write(nb, paths.notebook(name))
+    paths.build_dir.mkdir(parents=True, exist_ok=True)
+    (paths.build_dir / PLAN_FILE).write_text(plan.to_json(), encoding="utf-8")
+    return paths
