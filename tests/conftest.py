@@ -58,7 +58,11 @@ def tiny_project(root: Path, plan, notebooks: dict[str, list[str]]):
     paths.notebooks_dir.mkdir(parents=True, exist_ok=True)
     for name, sources in notebooks.items():
         nb = nbformat.v4.new_notebook()
-        nb.metadata["kernelspec"] = {"name": "compendium", "language": "python"}
+        nb.metadata["kernelspec"] = {
+            "name": "compendium",
+            "display_name": "Python (compendium)",
+            "language": "python",
+        }
         nb.cells = [nbformat.v4.new_markdown_cell(f"# {name}")]
         nb.cells += [nbformat.v4.new_code_cell(src) for src in sources]
         nb.cells[1].metadata["tags"] = ["parameters"]
