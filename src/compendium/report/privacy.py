@@ -218,6 +218,106 @@ def _count_columns(
     return columns
 
 
+class _Grid:
+    """The cells of a wide count table, flattened row by row, and where its totals lie.
+
+    Parameters
+    ----------
+    index : Index
+        The table's row labels, for messages.
+    columns : list
+        The count columns.
+    row_total : column label, optional
+        The column of row totals, the last of the grid.
+    column_total_row : bool
+        Whether the last row holds the column totals.
+
+    Raises
+    ------
+    ValueError
+        A totals row with no row above it.
+    """
+
+    def __init__(
+        self,
+        index: pd.Index,
+        columns: list[Hashable],
+        row_total: Hashable | None,
+        column_total_row: bool,
+    ):
+        self.index = index
+        self.names = columns + ([row_total] if row_total is not None else [])
+        self.n_rows, self.n_cols = len(index), len(self.names)
+        if column_total_row and self.n_rows < 2:
+            raise ValueError("table: a totals row needs at least one row above it")
+        self.body = range(len(columns))
+        self.data_rows = range(self.n_rows - 1) if column_total_row else range(self.n_rows)
+        self.total_column = len(columns) if row_total is not None else None
+        self.totals_row = self.n_rows - 1 if column_total_row else None
+
+    def cell(self, r: int, j: int) -> int:
+        """Flat index of the cell in row position ``r`` and grid column ``j``."""
+        return r * self.n_cols + j
+
+    def counts(self, table: pd.DataFrame) -> list[int]:
+        """The grid's cells of ``table`` as counts, row by row."""
+        by_column = [_as_counts(table[c], c) for c in self.names]
+        return [by_column[j][r] for r in range(self.n_rows) for j in range(self.n_cols)]
+
+
+def _check_totals(grid: _Grid, values: list[int]) -> None:
+    """Raise unless the row totals and the totals row are the sums they claim to be."""
+    cell = grid.cell
+    for r in range(grid.n_rows):
+        expected = sum(values[cell(r, j)] for j in grid.body)
+        if grid.total_column is not None and values[cell(r, grid.total_column)] != expected:
+            raise ValueError(
+                f"table: {_row(grid.index, r)}, column {grid.names[grid.total_column]!r}: "
+                f"{values[cell(r, grid.total_column)]} is not the sum of the count columns "
+                f"({expected})"
+            )
+    for j in range(grid.n_cols if grid.totals_row is not None else 0):
+        expected = sum(values[cell(r, j)] for r in grid.data_rows)
+        if values[cell(grid.totals_row, j)] != expected:
+            raise ValueError(
+                f"table: {_row(grid.index, grid.totals_row)}, column {grid.names[j]!r}: "
+                f"{values[cell(grid.totals_row, j)]} is not the sum of the rows above ({expected})"
+            )
+
+
+def _row_lines(grid: _Grid, values: list[int]) -> list[_Line]:
+    """Every row as a line, top to bottom (the totals row last), with its row total if shown."""
+    lines = []
+    for r in range(grid.n_rows):
+        members = tuple(grid.cell(r, j) for j in grid.body)
+        total = grid.cell(r, grid.total_column) if grid.total_column is not None else None
+        lines.append(_Line(_row(grid.index, r), members, total, sum(values[i] for i in members)))
+    return lines
+
+
+def _column_lines(grid: _Grid, values: list[int]) -> list[_Line]:
+    """Every column as a line, left to right (the row totals last), with its total if shown."""
+    lines = []
+    for j in range(grid.n_cols):
+        members = tuple(grid.cell(r, j) for r in grid.data_rows)
+        total = grid.cell(grid.totals_row, j) if grid.totals_row is not None else None
+        label = f"column {grid.names[j]!r}"
+        lines.append(_Line(label, members, total, sum(values[i] for i in members)))
+    return lines
+
+
+def _shown(table: pd.DataFrame, grid: _Grid, values: list[int], state: list[int]) -> pd.DataFrame:
+    """A copy of ``table`` whose grid shows each count or the mark of its state."""
+    out = table.copy()
+    for j, name in enumerate(grid.names):
+        shown = [
+            _MARKS.get(state[grid.cell(r, j)], values[grid.cell(r, j)]) for r in range(grid.n_rows)
+        ]
+        # an array, not a Series, so a duplicated index cannot misalign the column
+        out[name] = np.array(shown, dtype=object)
+    return out
+
+
 def suppress_counts(
     table: pd.DataFrame,
     count_columns: list[str] | None = None,
@@ -305,68 +405,14 @@ def suppress_counts(
         where every cell is ``"<5"`` and so must be 1.
     """
     columns = _count_columns(table, count_columns, row_total)
-    grid = columns + ([row_total] if row_total is not None else [])
-    n_rows, n_cols = len(table), len(grid)
-    if column_total_row and n_rows < 2:
-        raise ValueError("table: a totals row needs at least one row above it")
-    by_column = [_as_counts(table[c], c) for c in grid]
-    values = [by_column[j][r] for r in range(n_rows) for j in range(n_cols)]
-
-    def cell(r: int, j: int) -> int:
-        return r * n_cols + j
-
-    body = range(len(columns))
-    data_rows = range(n_rows - 1) if column_total_row else range(n_rows)
-    total_column = len(columns) if row_total is not None else None
-    totals_row = n_rows - 1 if column_total_row else None
-
-    for r in range(n_rows):
-        expected = sum(values[cell(r, j)] for j in body)
-        if total_column is not None and values[cell(r, total_column)] != expected:
-            raise ValueError(
-                f"table: {_row(table.index, r)}, column {row_total!r}: "
-                f"{values[cell(r, total_column)]} is not the sum of the count columns ({expected})"
-            )
-    for j in range(n_cols if totals_row is not None else 0):
-        expected = sum(values[cell(r, j)] for r in data_rows)
-        if values[cell(totals_row, j)] != expected:
-            raise ValueError(
-                f"table: {_row(table.index, totals_row)}, column {grid[j]!r}: "
-                f"{values[cell(totals_row, j)]} is not the sum of the rows above ({expected})"
-            )
-
-    rows: list[_Line] = []
-    if row_total is not None or row_totals_known:
-        for r in range(n_rows):
-            members = tuple(cell(r, j) for j in body)
-            rows.append(
-                _Line(
-                    _row(table.index, r),
-                    members,
-                    cell(r, total_column) if total_column is not None else None,
-                    sum(values[i] for i in members),
-                )
-            )
-    cols: list[_Line] = []
-    if column_total_row or bool(column_totals_known):
-        for j in range(n_cols):
-            members = tuple(cell(r, j) for r in data_rows)
-            cols.append(
-                _Line(
-                    f"column {grid[j]!r}",
-                    members,
-                    cell(totals_row, j) if totals_row is not None else None,
-                    sum(values[i] for i in members),
-                )
-            )
+    grid = _Grid(table.index, columns, row_total, column_total_row)
+    values = grid.counts(table)
+    _check_totals(grid, values)
+    rows = _row_lines(grid, values) if row_total is not None or row_totals_known else []
+    known = column_total_row or bool(column_totals_known)
+    cols = _column_lines(grid, values) if known else []
     state = _protect(values, [rows, cols])
-
-    out = table.copy()
-    for j, name in enumerate(grid):
-        shown = [_MARKS.get(state[cell(r, j)], values[cell(r, j)]) for r in range(n_rows)]
-        # an array, not a Series, so a duplicated index cannot misalign the column
-        out[name] = np.array(shown, dtype=object)
-    return out
+    return _shown(table, grid, values, state)
 
 
 def _group_lines(df: pd.DataFrame, by: Sequence[Hashable], values: list[int]) -> list[_Line]:
