@@ -97,21 +97,25 @@ class Service:
 
     def __enter__(self) -> Service:
         for lane in self.LANES:
-            path = self._path(lane)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.unlink(missing_ok=True)  # a killed build's socket; the build lock is ours
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            old = os.umask(0o177)  # owner only: a job names files to write and code to run
-            try:
-                sock.bind(str(path))
-            finally:
-                os.umask(old)
-            sock.listen(128)
-            self.sockets[lane] = sock
+            self.sockets[lane] = self._bind(lane)
         if self.eager:  # in the background: the build goes on validating and planning
             threading.Thread(target=self.start, args=("notebooks",), daemon=True).start()
         threading.Thread(target=self._start_on_demand, daemon=True).start()
         return self
+
+    def _bind(self, lane: str) -> socket.socket:
+        """The lane's listening socket, bound to its path with the owner's rights only."""
+        path = self._path(lane)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)  # a killed build's socket; the build lock is ours
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old = os.umask(0o177)  # owner only: a job names files to write and code to run
+        try:
+            sock.bind(str(path))
+        finally:
+            os.umask(old)
+        sock.listen(128)
+        return sock
 
     def start(self, lane: str) -> None:
         """Start a lane's processes (once); the notebooks start the book builder too."""
@@ -124,22 +128,26 @@ class Service:
             return
         threading.Thread(target=self._monitor, args=(lane,), daemon=True).start()
         if lane == "notebooks":
-            # The book builder's imports wait for the zygote's: at the start they would slow
-            # the first notebooks down; later they only borrow a little of their time.
-            def book_after_zygote() -> None:
-                ready, self._zygote_ready = self._zygote_ready, None
-                if ready is None:
-                    return
-                try:
-                    os.read(ready, 1)
-                finally:
-                    os.close(ready)
-                if self.warm_book:
-                    self.start("book")
+            threading.Thread(target=self._book_after_zygote, daemon=True).start()
 
-            threading.Thread(target=book_after_zygote, daemon=True).start()
+    def _book_after_zygote(self) -> None:
+        """Start the book builder once the zygote's imports are done (if ``warm_book``).
+
+        The book builder's imports wait for the zygote's: at the start they would slow
+        the first notebooks down; later they only borrow a little of their time.
+        """
+        ready, self._zygote_ready = self._zygote_ready, None
+        if ready is None:
+            return
+        try:
+            os.read(ready, 1)
+        finally:
+            os.close(ready)
+        if self.warm_book:
+            self.start("book")
 
     def _close(self, lane: str) -> None:
+        """Stop taking the lane's jobs: later ones run by themselves."""
         with self._lock:
             sock = self.sockets.pop(lane, None)
             if sock is not None:
@@ -159,36 +167,40 @@ class Service:
             self._lifeline = os.pipe()
             self._pairs = [socket.socketpair() for _ in range(self.workers)]
             self._zygote_log = tempfile.TemporaryFile()
-            zygote_fds = [p[0].fileno() for p in self._pairs]
             ready_r, ready_w = os.pipe()  # the zygote says when its imports are done
-            self._zygote = subprocess.Popen(
-                [
-                    *_interpreter(),
-                    "-m",
-                    "compendium.run.kernels",
-                    "zygote",
-                    "--lifeline",
-                    str(self._lifeline[0]),
-                    "--spares",
-                    str(self.spares),
-                    "--ready",
-                    str(ready_w),
-                    "--runners",
-                    ",".join(map(str, zygote_fds)),
-                ],
-                pass_fds=[self._lifeline[0], ready_w, *zygote_fds],
-                stdin=subprocess.DEVNULL,
-                stdout=self._zygote_log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # Ctrl-C reaches the build, which stops us
-                cwd=tempfile.gettempdir(),
-                env=_safe_path_env(),
-            )
+            self._zygote = self._spawn_zygote(ready_w)
             os.close(ready_w)
             self._zygote_ready = ready_r
             for a, _ in self._pairs:
                 a.close()
             self.procs["notebooks"].append(self._zygote)
+
+    def _spawn_zygote(self, ready_w: int) -> subprocess.Popen:
+        """The zygote process: the kernel's interpreter, one socket end per runner to come."""
+        zygote_fds = [p[0].fileno() for p in self._pairs]
+        return subprocess.Popen(
+            [
+                *_interpreter(),
+                "-m",
+                "compendium.run.kernels",
+                "zygote",
+                "--lifeline",
+                str(self._lifeline[0]),
+                "--spares",
+                str(self.spares),
+                "--ready",
+                str(ready_w),
+                "--runners",
+                ",".join(map(str, zygote_fds)),
+            ],
+            pass_fds=[self._lifeline[0], ready_w, *zygote_fds],
+            stdin=subprocess.DEVNULL,
+            stdout=self._zygote_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches the build, which stops us
+            cwd=tempfile.gettempdir(),
+            env=_safe_path_env(),
+        )
 
     def abort(self) -> None:
         """Stop a warmed-up zygote of a build that will not run."""
@@ -197,6 +209,7 @@ class Service:
             self._shut_down()
 
     def _start(self, lane: str) -> bool:
+        """Start the lane's processes; False when started already, stopping or closed."""
         if lane == "notebooks":
             self.warm_up()
         with self._lock:
@@ -207,9 +220,24 @@ class Service:
             if self._log is None:
                 self.paths.logs_dir.mkdir(parents=True, exist_ok=True)
                 self._log = open(self.paths.logs_dir / "executor.log", "ab")
-            lifeline = self._lifeline[0]
-            listen = self.sockets[lane].fileno()
-            common = dict(
+            if lane == "book":
+                self._start_book_builder()
+            else:
+                self._start_runners()
+        return True
+
+    def _spawn(
+        self, lane: str, module: str, role: str, *more: str, fds: tuple[int, ...] = ()
+    ) -> None:
+        """Start one process of a lane: ``python -m module role``, listening on its socket."""
+        lifeline = self._lifeline[0]
+        listen = self.sockets[lane].fileno()
+        where = ["--lifeline", str(lifeline), "--listen", str(listen)]
+        where += ["--build", str(self.paths.build_dir)]
+        self.procs[lane].append(
+            subprocess.Popen(
+                [sys.executable, "-m", module, role, *where, *more],
+                pass_fds=[lifeline, listen, *fds],
                 stdin=subprocess.DEVNULL,
                 stdout=self._log,
                 stderr=self._log,
@@ -217,42 +245,21 @@ class Service:
                 cwd=str(self.paths.build_dir),
                 env=_safe_path_env(),
             )
-            me = [sys.executable, "-m"]
-            where = [
-                "--lifeline",
-                str(lifeline),
-                "--listen",
-                str(listen),
-                "--build",
-                str(self.paths.build_dir),
-            ]
-            if lane == "book":
-                self.procs[lane].append(
-                    subprocess.Popen(
-                        [*me, "compendium.run.book_builder", "book", *where],
-                        pass_fds=[lifeline, listen],
-                        **common,
-                    )
-                )
-            else:
-                for _, end in self._pairs:
-                    self.procs[lane].append(
-                        subprocess.Popen(
-                            [
-                                *me,
-                                "compendium.run.kernels",
-                                "runner",
-                                *where,
-                                "--zygote",
-                                str(end.fileno()),
-                            ],
-                            pass_fds=[lifeline, listen, end.fileno()],
-                            **common,
-                        )
-                    )
-                    end.close()
-                self._pairs = None
-        return True
+        )
+
+    def _start_book_builder(self) -> None:
+        """The book lane's one process, with Jupyter Book and Sphinx imported."""
+        self._spawn("book", "compendium.run.book_builder", "book")
+
+    def _start_runners(self) -> None:
+        """One runner per core, each with its end of a socket pair to the zygote."""
+        for _, end in self._pairs:
+            fd = end.fileno()
+            self._spawn(
+                "notebooks", "compendium.run.kernels", "runner", "--zygote", str(fd), fds=(fd,)
+            )
+            end.close()
+        self._pairs = None
 
     def _monitor(self, lane: str) -> None:
         """When a lane's workers have all died, close its socket: later jobs run by themselves."""
@@ -282,6 +289,7 @@ class Service:
                     waiting.pop(lane)
 
     def __exit__(self, *exc) -> None:
+        """Take no more jobs, remove the sockets, and stop every process."""
         self._stop.set()
         with self._lock:
             for lane, sock in self.sockets.items():
@@ -291,6 +299,13 @@ class Service:
             self._shut_down()
 
     def _shut_down(self) -> None:
+        """Cut the lifeline, wait for every process to leave, and close the logs."""
+        self._cut_lifeline()
+        self._wait_for_processes()
+        self._close_logs()
+
+    def _cut_lifeline(self) -> None:
+        """Close the lifeline, and the socket ends kept for runners that never started."""
         if self._lifeline is not None:
             os.close(self._lifeline[1])  # every process sees it close and leaves
             os.close(self._lifeline[0])
@@ -298,15 +313,21 @@ class Service:
         for pair in self._pairs or ():
             pair[1].close()
         self._pairs = None
-        deadline = time.monotonic() + 5
+
+    def _wait_for_processes(self, grace: float = 5) -> None:
+        """Wait for the processes to leave, together at most ``grace`` seconds; kill the rest."""
+        deadline = time.monotonic() + grace
         for proc in (p for procs in self.procs.values() for p in procs):
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+    def _close_logs(self) -> None:
+        """Close the service's log, the zygote's messages appended to it first."""
         if self._zygote_log is not None:
-            if self._log is not None:  # the zygote's messages join the service's log
+            if self._log is not None:
                 self._zygote_log.seek(0)
                 shutil.copyfileobj(self._zygote_log, self._log)
             self._zygote_log.close()
