@@ -142,5 +142,46 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def prepare_apart(paths: ProjectPaths) -> tuple[Plan | None, list[str]]:
+    """Validate and slice (:func:`prepare`) in a process of its own (:func:`main`).
+
+    The build's own process then never holds pandas and the parsed tables, which
+    would weigh on its memory for the whole build.
+
+    Returns
+    -------
+    plan : Plan or None
+        The plan; None when the data package is invalid.
+    problems : list of str
+        One line per problem of the data package, as printed; empty when valid.
+
+    Raises
+    ------
+    RuntimeError
+        When the preparing process fails without a word on the data.
+    """
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "compendium.build.plan",
+            str(paths.root),
+            str(paths.data_dir),
+            str(paths.build_dir),
+            str(paths.html_dir),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        problems = json.loads(proc.stdout.strip().splitlines()[-1])["problems"]
+    except (ValueError, IndexError, KeyError):
+        raise RuntimeError(f"preparing the build failed (exit {proc.returncode})") from None
+    return (None if problems else read_plan(paths)), problems
+
+
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 
 from ._common import add_data_option, user_paths
 
@@ -12,45 +11,29 @@ def add_arguments(parser):
     add_data_option(parser)
 
 
-def print_stale(paths, cmd, log_path) -> int:
-    """Run Snakemake's dry run and print one line per stale job with its reason."""
-    from ..build.orchestrate import describe_reason, run_snakemake
-
-    stale = []
-    up_to_date = []
-
-    def collect(event):
-        if event.kind == "started":
-            stale.append(event.job)
-        elif event.kind == "up-to-date":
-            up_to_date.append(True)
-
-    rc = run_snakemake(cmd, log_path, collect)
-    if rc != 0:
-        print(f"could not plan the build; see {log_path}", file=sys.stderr)
-        return 1
-    jobs = [j for j in stale if j.rule != "all"]
-    if not jobs:
+def print_stale(runs) -> None:
+    """One line per stale run with its reason (:class:`compendium.build.stale.StaleRun`)."""
+    if not runs:
         print("up to date: nothing would run")
-        return 0
-    print(f"{len(jobs)} run(s) out of date:")
-    width = max(len(j.label) for j in jobs)
-    for job in jobs:
-        print(f"  {job.label:<{width}}  {describe_reason(job.reason, paths)}")
-    return 0
+        return
+    print(f"{len(runs)} run(s) out of date:")
+    width = max(len(stale.label) for stale in runs)
+    for stale in runs:
+        print(f"  {stale.label:<{width}}  {stale.reason}")
 
 
 def run(args) -> int:
-    from ..build.orchestrate import snakemake_command
-    from ..build.plan import prepare
+    from ..build.stale import PlanningFailed, out_of_date
     from ..data.problems import DataPackageError
 
-    paths = user_paths(args)
     try:
-        prepare(paths)
+        runs = out_of_date(user_paths(args))
     except DataPackageError as err:
         for p in err.problems:
             print(p, file=sys.stderr)
         return 1
-    cmd = snakemake_command(paths, dry_run=True)
-    return print_stale(paths, cmd, paths.logs_dir / f"status-{time.strftime('%Y%m%dT%H%M%S')}.log")
+    except PlanningFailed as err:
+        print(err, file=sys.stderr)
+        return 1
+    print_stale(runs)
+    return 0
