@@ -414,3 +414,10 @@ def build_pdf(html_dir: Path, out_pdf: Path) -> Path:
     writer.write(buffer)
     atomic_write_bytes(out_pdf, buffer.getvalue())
     return out_pdf
+
+
+def count_pages(pdf: Path) -> int:
+    """The number of pages of the PDF file ``pdf``."""
+    from pypdf import PdfReader
+
+    return len(PdfReader(pdf).pages)

@@ -70,14 +70,14 @@ def run(args) -> int:
         )
         return 1
 
-    codebook = result.codebook
-    top = int(codebook["parent_code"].isna().sum())
-    print(f"{args.file}: {len(codebook)} code(s), {top} at the top level")
+    print(
+        f"{args.file}: {len(result.codebook)} code(s), {result.n_top_level_codes} at the top level"
+    )
     seg = result.segments
     if seg is not None:
         print(
             f"{len(seg.table)} coded segment row(s) from {seg.n_selections} coded selection(s) "
-            f"of {seg.table['informant_id'].nunique()} informant(s), by {len(seg.coders)} "
+            f"of {seg.n_informants} informant(s), by {len(seg.coders)} "
             f"coder(s): {', '.join(seg.coders)}"
         )
         if seg.n_split:

@@ -21,9 +21,7 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from pypdf import PdfReader
-
-    from ..book.pdf import PdfBuildError, build_pdf
+    from ..book.pdf import PdfBuildError, build_pdf, count_pages
 
     paths = user_paths(args)
     out = args.out or paths.pdf_file
@@ -33,6 +31,6 @@ def run(args) -> int:
     except PdfBuildError as err:
         print(err, file=sys.stderr)
         return 1
-    pages = len(PdfReader(out).pages)
+    pages = count_pages(out)
     print(f"the PDF ({pages} pages, {time.monotonic() - t0:.0f}s): {out}")
     return 0

@@ -22,16 +22,14 @@ def add_arguments(parser):
 def run(args) -> int:
     from compendium.paths import default_paths
 
-    from ..data.validate import validate
-    from ..ingest.synth import write
+    from ..ingest.synth import write_checked
 
     if args.networks < 1:
         print("--networks must be at least 1")
         return 2
     out = args.out or default_paths().data_dir
-    write(out, seed=args.seed, n_networks=args.networks)
-    problems = validate(out)
-    if problems:  # the generator must never write an invalid package
+    problems = write_checked(out, seed=args.seed, n_networks=args.networks)
+    if problems:
         for p in problems:
             print(p)
         return 1

@@ -713,6 +713,11 @@ class Segments:
     coders: list[str]
     n_split: int
 
+    @property
+    def n_informants(self) -> int:
+        """Informants whose interviews have coded segments."""
+        return self.table["informant_id"].nunique()
+
 
 def _informant(source: Source, mappings: Mappings, informant_ids: set[str]) -> str | None:
     name = source.name or ""
@@ -806,6 +811,11 @@ class ImportResult:
     codebook: pd.DataFrame
     segments: Segments | None
     written: list[Path]
+
+    @property
+    def n_top_level_codes(self) -> int:
+        """Codes of the codebook with no parent code."""
+        return int(self.codebook["parent_code"].isna().sum())
 
 
 def import_file(

@@ -1282,3 +1282,18 @@ def write(out_dir, seed: int = DEFAULT_SEED, n_networks: int = STUDY_NETWORKS) -
     title, description = describe(seed, n_networks)
     write_package(tables, out_dir, PACKAGE_NAME, title, description)
     return out_dir
+
+
+def write_checked(out_dir, seed: int = DEFAULT_SEED, n_networks: int = STUDY_NETWORKS):
+    """Write the package (:func:`write`), then validate what was written.
+
+    The generator must never write an invalid package: a problem here is a bug in it.
+
+    Returns
+    -------
+    list of Problem
+        The written package's problems; empty when it is valid.
+    """
+    from ..data.validate import validate
+
+    return validate(write(out_dir, seed=seed, n_networks=n_networks))
