@@ -1,9 +1,16 @@
-"""Shared fixtures: small generated data packages, and copies of them to break."""
+"""Shared fixtures: small generated data packages, copies of them to break, and small projects
+(a copy of the notebooks, workflow and narrative with a generated package) to build."""
 
 from __future__ import annotations
 
+import html
+import os
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -70,3 +77,83 @@ def tiny_project(root: Path, plan, notebooks: dict[str, list[str]]):
     paths.build_dir.mkdir(parents=True, exist_ok=True)
     (paths.build_dir / PLAN_FILE).write_text(plan.to_json(), encoding="utf-8")
     return paths
+
+
+# -- a small project to build (the end-to-end modules) ------------------------------------------
+#: What a project copy holds besides its data package.
+PROJECT_FOLDERS = ("notebooks", "workflow", "book")
+
+
+def make_project(tmp_path_factory, name: str, seed: int, n_networks: int) -> Path:
+    """A copy of the project (notebooks, workflow, narrative) with a generated package.
+
+    The package is ``compendium.ingest.synth.write(root / "data", seed=seed,
+    n_networks=n_networks)``; nothing is built. Each call gives a new folder, named
+    after ``name``, that the caller may edit.
+    """
+    from compendium.ingest.synth import write
+
+    root = tmp_path_factory.mktemp(name)
+    for folder in PROJECT_FOLDERS:
+        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("_build", ".*"))
+    write(root / "data", seed=seed, n_networks=n_networks)
+    return root
+
+
+_BUILT: dict[tuple, tuple[Path, subprocess.CompletedProcess]] = {}
+
+
+def built_project(tmp_path_factory, name: str, seed: int, n_networks: int) -> Path:
+    """:func:`make_project`, then ``compendium build --cores 2``: once per session.
+
+    Modules that only read the built book share it by asking with the same arguments
+    (``test_browser`` and ``test_pdf``); they must not edit it. A failed build fails
+    every test that needs it, and runs once.
+    """
+    key = (tmp_path_factory.getbasetemp(), name, seed, n_networks)
+    if key not in _BUILT:
+        root = make_project(tmp_path_factory, name, seed, n_networks)
+        _BUILT[key] = root, compendium(root, "build", "--cores", "2")
+    root, proc = _BUILT[key]
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return root
+
+
+def compendium(root: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """``compendium ARGS`` run in project ``root`` (its committed-data paths)."""
+    env = {**os.environ, "COMPENDIUM_ROOT": str(root)}
+    env.pop("COMPENDIUM_DATA", None)
+    return subprocess.run(
+        [sys.executable, "-m", "compendium", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def paths_of(root: Path, data: Path | None = None):
+    """The ProjectPaths of project ``root``, for its own package or for ``data``."""
+    from compendium.paths import default_paths
+
+    with mock.patch.dict(os.environ, {"COMPENDIUM_ROOT": str(root)}):
+        os.environ.pop("COMPENDIUM_DATA", None)
+        return default_paths(data)
+
+
+def page_text(path: Path) -> str:
+    """The text of a built page's ``<main>``, tags dropped and white space folded."""
+    s = path.read_text(encoding="utf-8")
+    s = s[s.find("<main") : s.find("</main>")]
+    return html.unescape(re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", s)))
+
+
+def require_chromium() -> None:
+    """Skip, saying why, when there is no browser to drive."""
+    from compendium.book import pdf
+
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    try:
+        pdf.find_chromium()
+    except pdf.PdfBuildError as err:
+        pytest.skip(str(err))

@@ -9,84 +9,31 @@ internal link of every page is then checked on disk: the file exists and so does
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
-from unittest import mock
 from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
 from compendium.book import pdf
 from compendium.data.read import load
-from compendium.paths import default_paths
 
-from .conftest import REPO
+from .conftest import built_project, paths_of, require_chromium
 
 #: pydata-sphinx-theme's only console error, logged on a first visit (empty localStorage)
 #: before it falls back to the automatic light/dark mode.
 FIRST_VISIT_THEME_MESSAGE = "Got invalid theme mode: . Resetting to auto."
 
-_BOOKS: dict[Path, tuple[Path, subprocess.CompletedProcess]] = {}
-
-
-def build_small_book(tmp_path_factory) -> Path:
-    """Project root of a book built from a 3-network package (built once per session).
-
-    Shared with ``test_pdf``; the project is a copy (notebooks, workflow, narrative), as in
-    ``test_build_e2e``. A failed build fails every test that needs it, and runs once.
-    """
-    key = tmp_path_factory.getbasetemp()
-    if key not in _BOOKS:
-        from compendium.ingest.synth import write
-
-        root = tmp_path_factory.mktemp("browser-book")
-        for folder in ("notebooks", "workflow", "book"):
-            shutil.copytree(
-                REPO / folder, root / folder, ignore=shutil.ignore_patterns("_build", ".*")
-            )
-        write(root / "data", seed=5, n_networks=3)
-        env = {**os.environ, "COMPENDIUM_ROOT": str(root)}
-        env.pop("COMPENDIUM_DATA", None)
-        proc = subprocess.run(
-            [sys.executable, "-m", "compendium", "build", "--cores", "2"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        _BOOKS[key] = root, proc
-    root, proc = _BOOKS[key]
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return root
-
-
-def html_dir_of(root: Path) -> Path:
-    with mock.patch.dict(os.environ, {"COMPENDIUM_ROOT": str(root)}):
-        os.environ.pop("COMPENDIUM_DATA", None)
-        return default_paths().html_dir
-
-
-def require_chromium() -> None:
-    """Skip, saying why, when there is no browser to drive."""
-    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    try:
-        pdf.find_chromium()
-    except pdf.PdfBuildError as err:
-        pytest.skip(str(err))
-
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    return build_small_book(tmp_path_factory)
+    """A book built from a 3-network package; the same book as ``test_pdf``'s (built once)."""
+    return built_project(tmp_path_factory, "browser-book", seed=5, n_networks=3)
 
 
 @pytest.fixture(scope="module")
 def html_dir(project) -> Path:
-    return html_dir_of(project)
+    return paths_of(project).html_dir
 
 
 # -- in the browser ----------------------------------------------------------

@@ -10,7 +10,6 @@ import html
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,46 +20,22 @@ import pytest
 from compendium.analysis import network
 from compendium.data.read import load
 from compendium.data.write import content_hash
-from compendium.paths import CROSS_NETWORK, default_paths
+from compendium.paths import CROSS_NETWORK
 from compendium.report.prose import fmt
 
-from .conftest import REPO, edit_cell
+from .conftest import compendium, edit_cell, make_project, page_text, paths_of
 
 pytestmark = pytest.mark.slow
-
-
-def compendium(root: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COMPENDIUM_ROOT": str(root)}
-    env.pop("COMPENDIUM_DATA", None)
-    return subprocess.run(
-        [sys.executable, "-m", "compendium", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def started_jobs(output: str) -> set[str]:
     return set(re.findall(r"\] start  (\S+)", output))
 
 
-def page_text(path: Path) -> str:
-    s = path.read_text(encoding="utf-8")
-    s = s[s.find("<main") : s.find("</main>")]
-    return html.unescape(re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", s)))
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """A copy of the project (notebooks, workflow, narrative) with a 3-network package."""
-    from compendium.ingest.synth import write
-
-    root = tmp_path_factory.mktemp("project")
-    for folder in ("notebooks", "workflow", "book"):
-        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("_build", ".*"))
-    write(root / "data", seed=5, n_networks=3)
-    return root
+    return make_project(tmp_path_factory, "project", seed=5, n_networks=3)
 
 
 @pytest.fixture(scope="module")
@@ -68,14 +43,6 @@ def first_build(project):
     proc = compendium(project, "build", "--cores", "2")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc
-
-
-def paths_of(root: Path):
-    os.environ["COMPENDIUM_ROOT"] = str(root)
-    try:
-        return default_paths()
-    finally:
-        del os.environ["COMPENDIUM_ROOT"]
 
 
 def test_clean_build_makes_a_page_per_network_and_setting(project, first_build):

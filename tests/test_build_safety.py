@@ -24,21 +24,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from .conftest import REPO
-from .test_build_e2e import compendium, page_text, paths_of
+from .conftest import compendium, make_project, page_text, paths_of
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    from compendium.ingest.synth import write
-
-    root = tmp_path_factory.mktemp("safety")
-    for folder in ("notebooks", "workflow", "book"):
-        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("_build", ".*"))
-    write(root / "data", seed=21, n_networks=2)
-    return root
+    """A copy of the project with a 2-network package, built by the tests themselves."""
+    return make_project(tmp_path_factory, "safety", seed=21, n_networks=2)
 
 
 def results_and_figures(root: Path) -> tuple[dict, dict]:
@@ -175,14 +169,9 @@ def test_non_synthetic_data_builds_outside_the_repository_book_with_a_banner(pro
     proc = compendium(project, "build", "--data", str(real))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "NON-SYNTHETIC" in proc.stdout
-    os.environ["COMPENDIUM_ROOT"] = str(project)
-    try:
-        from compendium.data.write import content_hash
-        from compendium.paths import default_paths
+    from compendium.data.write import content_hash
 
-        private = default_paths(real)
-    finally:
-        del os.environ["COMPENDIUM_ROOT"]
+    private = paths_of(project, real)
     assert private.html_dir.parts[-3] == "private-builds"
     text = page_text(private.html_dir / "intro.html")
     banner = private.html_dir.joinpath("intro.html").read_text()

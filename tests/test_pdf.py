@@ -19,7 +19,7 @@ from compendium.cli import pdf as pdf_cli
 from compendium.data.read import load
 from compendium.report.prose import fmt
 
-from .test_browser import build_small_book, html_dir_of, require_chromium
+from .conftest import built_project, paths_of, require_chromium
 
 
 def words(text: str) -> list[str]:
@@ -33,7 +33,8 @@ def flat(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    return build_small_book(tmp_path_factory)
+    """A book built from a 3-network package; the same book as ``test_browser``'s (built once)."""
+    return built_project(tmp_path_factory, "browser-book", seed=5, n_networks=3)
 
 
 def pdf_command(root: Path, *argv: str) -> int:
@@ -63,7 +64,7 @@ def chapters(project, book_pdf):
     marks = [m for m in reader.outline if not isinstance(m, list)]
     starts = [reader.get_destination_page_number(m) for m in marks]
     ends = starts[1:] + [len(reader.pages)]
-    order = reading_order(html_dir_of(project))
+    order = reading_order(paths_of(project).html_dir)
     assert [m.title for m in marks] == [title for _, title in order]
     return [
         (rel, title, range(start, end))
@@ -122,7 +123,7 @@ def test_a_network_chapter_has_its_numbers_tables_and_figures(project, book_pdf,
     assert flat(f"density is {fmt(metrics['density'])}") in text
     assert flat(f"links {int(metrics['n_organizations'])} organizations") in text
 
-    page = content(html_dir_of(project) / "networks" / f"{network_id}.html")
+    page = content(paths_of(project).html_dir / "networks" / f"{network_id}.html")
     assert len(page.cells) > 20 and len(page.figures) >= 2
     assert missing_cell_words(page.cells, text) == set()
     # every figure is embedded as an image
@@ -134,7 +135,7 @@ def test_no_table_of_the_book_loses_a_column(project, book_pdf, chapters):
     from pypdf import PdfReader
 
     reader = PdfReader(book_pdf)
-    html_dir = html_dir_of(project)
+    html_dir = paths_of(project).html_dir
     missing = {}
     n_cells = 0
     for rel, _, pages in chapters:
