@@ -179,6 +179,11 @@ class ProjectPaths:
         return Path(tempfile.gettempdir()) / f"compendium-{tag}-{name}.sock"
 
 
+def is_committed_data(data_dir: str | os.PathLike) -> bool:
+    """Whether ``data_dir`` is the repository's committed ``data/`` (where real data never go)."""
+    return Path(data_dir).resolve() == (find_root() / "data").resolve()
+
+
 def default_paths(data_dir: str | os.PathLike | None = None) -> ProjectPaths:
     """Paths for the committed data, or for ``data_dir`` / ``COMPENDIUM_DATA``.
 
@@ -189,7 +194,7 @@ def default_paths(data_dir: str | os.PathLike | None = None) -> ProjectPaths:
     root = find_root()
     chosen = data_dir or os.environ.get("COMPENDIUM_DATA")
     default_data = root / "data"
-    if chosen is None or Path(chosen).resolve() == default_data.resolve():
+    if chosen is None or is_committed_data(chosen):
         return ProjectPaths(
             root=root,
             data_dir=default_data,

@@ -47,7 +47,7 @@ def _print_problems(problems) -> None:
 
 
 def run(args) -> int:
-    from compendium.paths import default_paths, find_root
+    from compendium.paths import default_paths, is_committed_data
 
     from ..data.problems import DataPackageError
     from ..ingest.qda import QdaError, import_file
@@ -92,7 +92,7 @@ def run(args) -> int:
         print(f"dry run: would write {names} in {data_dir}; nothing written")
         return 0
     print(f"wrote {names} in {data_dir}")
-    if seg is not None and data_dir.resolve() == (find_root() / "data").resolve():
+    if seg is not None and is_committed_data(data_dir):
         print(
             "note: the imported coding is marked synthetic=false and this is the repository's "
             "committed data/; keep real data outside the repository (see README), the "
