@@ -26,7 +26,7 @@ from .protocol import accept_jobs, failure_reply, lane_main, read_job, read_line
 #: Imported once by the zygote, before the package's own modules.
 PRELOAD = ("IPython.display", "myst_nb", "pandas", "seaborn", "statsmodels.api", "networkx")
 #: The package's folders whose modules notebooks import; the zygote imports them all.
-NOTEBOOK_PACKAGES = ("compendium.data", "compendium.analysis", "compendium.report.publish")
+NOTEBOOK_PACKAGES = ("compendium.data", "compendium.analysis", "compendium.report")
 
 
 _MPL_INLINE = "module://matplotlib_inline.backend_inline"
@@ -315,6 +315,7 @@ def _serve(conn, zygote, lifeline, build_dir, execute) -> None:
         return
     kernel = ForkedKernel(info)
     wake_r, wake_w = os.pipe()  # the job is done: the watcher stops at once
+    stopped = threading.Event()
 
     def watch() -> None:
         # the job's client hung up (its build stopped) or the build died: stop the kernel
@@ -323,6 +324,7 @@ def _serve(conn, zygote, lifeline, build_dir, execute) -> None:
             if wake_r in ready:
                 return
             if lifeline in ready or not conn.recv(64):
+                stopped.set()
                 kernel.shutdown_kernel()
                 return
 
@@ -348,7 +350,10 @@ def _serve(conn, zygote, lifeline, build_dir, execute) -> None:
         os.close(wake_r)
         os.close(wake_w)
     try:
-        tell(reply)
+        # a job cut short by the build stopping gets no outcome: its client reports the
+        # service lost (ServiceLost), not a failure of the notebook
+        if not stopped.is_set():
+            tell(reply)
     except OSError:
         pass
     finally:

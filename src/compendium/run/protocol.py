@@ -98,6 +98,9 @@ def lane_main(prog: str, roles: dict, argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         roles[args.role](args)
+    except BaseException:  # the process leaves through os._exit: say why first
+        traceback.print_exc()
+        raise
     finally:
         # no interpreter teardown of pandas, matplotlib and co.: it takes most of a second
         sys.stdout.flush()
