@@ -61,8 +61,10 @@ def breakdown(ws: Workspace, root: Path) -> dict:
             PYTHON,
             "-c",
             (
-                "import IPython.display, myst_nb; from compendium import coding, datapackage, "
-                "integration, network, outcomes, plots, report, strategies, summary, models, policy"
+                "import IPython.display, myst_nb; from compendium.analysis import coding, "
+                "integration, models, network, outcomes, policy, strategies, summary; "
+                "from compendium.data import read, slices; "
+                "from compendium.report import plots, prose, publish, sentences"
             ),
         ],
     )
@@ -98,7 +100,7 @@ def breakdown(ws: Workspace, root: Path) -> dict:
         (
             heavy,
             "import pandas, seaborn, statsmodels.api, networkx\n"
-            "from compendium import plots, models",
+            "from compendium.report import plots\nfrom compendium.analysis import models",
         ),
     ):
         path.write_text(json.dumps(_notebook(code)))
