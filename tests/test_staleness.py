@@ -154,3 +154,15 @@ def test_editing_the_policy_tables_re_runs_the_policy_timeline_only(project):
         undo()
     assert rules(runs) == {"cross_network", "book"}
     assert [r for r in runs if r != "book"] == ["cross_network[policy_timeline]"]
+
+
+def test_a_build_after_a_code_edit_runs_what_the_edit_reaches(project):
+    # the no-op shortcut of `compendium build` must see package code too, not only the data
+    undo = edit(project, PROBE)
+    try:
+        proc = compendium(project, "build", "--cores", "2")
+    finally:
+        undo()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    started = set(re.findall(r"\] start  (\S+)", proc.stdout))
+    assert {s.split("[")[0] for s in started} == {"network_profile", "book", "all"}

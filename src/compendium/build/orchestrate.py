@@ -267,10 +267,11 @@ class BuildStamp:
     Snakemake takes a second or two to start and plan even when nothing is out
     of date. A successful full build records a digest of everything its
     decisions rest on: the Snakemake command line, the plan's inputs digest
-    (data package, package source, slices), the workflow, the notebook
-    templates and the narrative (by content), and every output as it was left
-    (size and time). When the next build finds exactly that, nothing can be
-    out of date and it stops there; any difference, even a touched output,
+    (data package, the code that prepares it, slices), every file of the
+    package, the workflow, the notebook templates and the narrative (by
+    content), and every output as it was left (size and time). When the next
+    build finds exactly that, nothing can be out of date and it stops there;
+    any difference, even a touched output,
     and Snakemake decides as usual. Builds of some networks only, forced,
     dry or remote builds neither read nor write it, and a build removes it
     before it starts Snakemake, so an interrupted build never leaves one.
@@ -285,6 +286,10 @@ class BuildStamp:
         h = hashlib.sha256()
         h.update("\0".join(cmd).encode())
         h.update(plan.inputs.encode())
+        # every file of the package: the plan's digest covers only the code that prepares
+        source = paths.package_source
+        code = [p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+        h.update(tree_digest(code, source).encode())
         for folder in (paths.root / "workflow", paths.notebooks_dir, paths.book_dir):
             files = (
                 [
@@ -419,7 +424,7 @@ def _patch_snakemake_scheduler() -> bool:
 
 
 def main() -> None:
-    """``python -m compendium.build.orchestrate ARGS``: Snakemake's command line, scheduler patched."""
+    """``python -m compendium.build.orchestrate ARGS``: Snakemake, its scheduler patched."""
     _patch_snakemake_scheduler()
     from snakemake.cli import main as snakemake_main
 
