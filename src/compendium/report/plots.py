@@ -20,6 +20,7 @@ from ..data.schema import (
     SETTING_LABELS,
     SETTINGS,
 )
+from .escape import PLOT_RC
 
 #: One colour per setting (colour-blind safe, from seaborn's "colorblind" palette).
 SETTING_PALETTE = dict(zip(SETTINGS, sns.color_palette("colorblind", 3).as_hex(), strict=True))
@@ -38,9 +39,11 @@ def label(code: str) -> str:
 
 
 def setup() -> None:
-    """Theme for every figure of the book."""
+    """Theme for every figure of the book; text from the data is drawn as written (no mathtext)."""
     sns.set_theme(context="notebook", style="whitegrid", font_scale=0.95)
-    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "svg.hashsalt": "compendium"})
+    plt.rcParams.update(
+        {"figure.dpi": 100, "savefig.dpi": 100, "svg.hashsalt": "compendium", **PLOT_RC}
+    )
 
 
 def _axes(ax, figsize=(6, 3.5)):
