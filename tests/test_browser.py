@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 from unittest import mock
@@ -41,27 +42,37 @@ def build_small_book(tmp_path_factory) -> Path:
     """
     key = tmp_path_factory.getbasetemp()
     if key not in _BOOKS:
-        from compendium.ingest.synth import write
-
         root = tmp_path_factory.mktemp("browser-book")
-        for folder in ("notebooks", "workflow", "book"):
-            shutil.copytree(
-                REPO / folder, root / folder, ignore=shutil.ignore_patterns("_build", ".*")
-            )
-        write(root / "data", seed=5, n_networks=3)
-        env = {**os.environ, "COMPENDIUM_ROOT": str(root)}
-        env.pop("COMPENDIUM_DATA", None)
-        proc = subprocess.run(
-            [sys.executable, "-m", "compendium", "build", "--cores", "2"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        _BOOKS[key] = root, proc
+        _BOOKS[key] = root, build_project(root, n_networks=3, seed=5)
     root, proc = _BOOKS[key]
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return root
+
+
+def build_project(
+    root: Path, n_networks: int, seed: int, edit: Callable[[Path], None] | None = None
+) -> subprocess.CompletedProcess:
+    """Copy the project (notebooks, workflow, narrative) into ``root`` and build its book.
+
+    The data package is generated with ``seed`` and ``n_networks``; ``edit``, when given,
+    changes it (``edit(root / "data")``) before ``compendium build`` runs.
+    """
+    from compendium.ingest.synth import write
+
+    for folder in ("notebooks", "workflow", "book"):
+        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("_build", ".*"))
+    write(root / "data", seed=seed, n_networks=n_networks)
+    if edit is not None:
+        edit(root / "data")
+    env = {**os.environ, "COMPENDIUM_ROOT": str(root)}
+    env.pop("COMPENDIUM_DATA", None)
+    return subprocess.run(
+        [sys.executable, "-m", "compendium", "build", "--cores", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def html_dir_of(root: Path) -> Path:
