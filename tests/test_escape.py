@@ -265,3 +265,17 @@ def test_without_the_book_theme_a_name_would_be_parsed_as_math():
         with pytest.raises(ValueError):
             svg_texts(fig)
     plt.close("all")
+
+
+@pytest.mark.parametrize("low, high", [(0.05, 40.0), (0.6, 1.8)])
+def test_a_log_axis_is_labelled_in_plain_numbers_without_mathtext(book_theme, low, high):
+    # the log scale labels its ticks with mathtext ($\mathdefault{10^{1}}$), which PLOT_RC
+    # would show as source: the forest plot labels them as numbers instead
+    table = pd.DataFrame({"term": ["a", "b"], "rate_ratio": [low * 2, high / 2]}).assign(
+        rate_ratio_ci_low=[low, low * 1.5], rate_ratio_ci_high=[high / 1.5, high]
+    )
+    ax = plots.estimates(table, "rate_ratio")
+    shown = svg_texts(ax.figure)
+    ticks = [t for t in shown if t not in {"a", "b", "Rate ratio"}]
+    assert ticks and not [t for t in shown if "$" in t or "\\" in t]
+    assert all(float(t) > 0 for t in ticks), ticks

@@ -38,6 +38,8 @@ from markupsafe import escape
 _PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")
 
 #: matplotlib settings under which any text, whatever its ``$`` signs, is drawn as written.
+#: matplotlib's own mathtext goes too: a log axis is labelled in plain numbers instead
+#: (:func:`compendium.report.plots.estimates`).
 PLOT_RC = {"text.parse_math": False}
 
 
