@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import nbformat
+
 from compendium.book.assemble import page_title, pasted_notebooks
 
 from .conftest import REPO
@@ -31,3 +33,22 @@ def test_the_introduction_pastes_from_the_cross_network_notebooks():
 def test_a_page_title_is_its_first_level_one_heading():
     assert page_title("Some text\n## Not this\n# The title \nmore") == "The title"
     assert page_title("no heading") == ""
+
+
+def test_a_page_title_from_the_data_reads_as_written():
+    from docutils import nodes
+
+    from compendium.book.assemble import _title_cell
+
+    from .test_escape import myst_doctree
+
+    name = '<script>alert(1)</script> {raw}`html <b>x</b>` $\\frac{1}{2}$ **A<B & "C"**'
+    subtitle = "Network n_1 · Rural setting · synthetic data"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Network profile\n\nB")])
+    _title_cell(nb, name, subtitle)
+    assert page_title(nb.cells[0].source) != name  # the source holds it escaped
+    doc = myst_doctree(nb.cells[0].source)
+    assert [t.astext() for t in doc.findall(nodes.title)] == [name]
+    assert [e.astext() for e in doc.findall(nodes.emphasis)] == [subtitle]
+    assert [p.astext() for p in doc.findall(nodes.paragraph)] == [subtitle, "B"]
+    assert not list(doc.findall(nodes.raw)) and not list(doc.findall(nodes.math))

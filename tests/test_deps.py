@@ -141,6 +141,8 @@ def test_each_notebook_depends_on_the_modules_it_names():
 def test_the_book_depends_on_its_assembly_not_on_the_science():
     files = relative(deps.book_files())
     assert {"book/assemble.py", "book/results.py", "run/book_job.py", "cli/build_book.py"} <= files
+    # the Sphinx extension _config.yml names, and the escapes it uses
+    assert {"book/sphinx_fixes.py", "report/escape.py"} <= files
     assert not files & {"analysis/network.py", "report/plots.py", "ingest/qda.py"}
 
 

@@ -6,6 +6,7 @@ import json
 
 import nbformat
 import pytest
+from docutils import nodes
 
 from compendium.book.results import (
     RECORD_MIME,
@@ -169,10 +170,11 @@ def test_what_changed_lists_each_change_and_marks_pages_gone():
     lines = page.splitlines()
     header = lines.index("| Page | Value | Before | After |")
     assert lines[header + 1] == "|---|---|---|---|"
+    # values are text, punctuation escaped for MyST (compendium.report.escape.myst_text)
     assert lines[header + 2 :] == [
-        "| {doc}`networks/n1` | `density` | 0.5 | 0.6 |",
+        "| {doc}`networks/n1` | `density` | 0\\.5 | 0\\.6 |",
         "| {doc}`networks/n1` | `gone` | 1 | — |",
-        "| {doc}`networks/n1` | `label_text` | 'before' | 'after' |",
+        "| {doc}`networks/n1` | `label_text` | \\'before\\' | \\'after\\' |",
         "| {doc}`networks/n1` | `new` | — | 7 |",
         "| {doc}`new_page` | `y` | — | 2 |",
         "| old_page (removed) | `x` | 1 | — |",
@@ -184,6 +186,18 @@ def test_what_changed_escapes_table_breaking_text():
     after = record({"p": {"v": " d "}}, "h2", "c2")
     page = what_changed_markdown(before, after, {"p"})
     assert page.splitlines()[-1] == "| {doc}`p` | `v` | a\\|b c | d |"
+
+
+def test_what_changed_shows_a_value_holding_markup_as_written():
+    from .test_escape import myst_doctree
+
+    hostile = '<script>alert(1)</script> {raw}`html <b>x</b>` $\\frac{1}{2}$ A<B & "C"'
+    before = record({"p": {"v": hostile}}, "h1", "c1")
+    after = record({"p": {"v": "**bold**"}}, "h2", "c2")
+    row = what_changed_markdown(before, after, {"p"}).splitlines()[-1]
+    table = "| a | b | c | d |\n|---|---|---|---|\n" + row.replace("{doc}`p`", "p")
+    cells = [c.astext() for c in myst_doctree(table).findall(nodes.entry)]
+    assert cells[4:] == ["p", "v", hostile, "**bold**"]
 
 
 def test_provenance_note_names_data_slices_notebook_parameters_and_run():

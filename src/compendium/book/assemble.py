@@ -23,6 +23,7 @@ from ..data.plan import Plan
 from ..fsutil import write_if_changed
 from ..paths import CROSS_NETWORK, ProjectPaths
 from ..provenance import git_commit
+from ..report.escape import myst_text
 from .dictionary import dictionary_markdown
 from .results import (
     RECORD_FILE,
@@ -124,13 +125,17 @@ def _title_cell(nb, title: str | None, subtitle: str) -> None:
 
     The per-network and per-setting templates have a generic first heading,
     replaced by ``title``; a cross-network notebook keeps its own (``title=None``).
+    ``title`` and ``subtitle`` are plain text (a network's name comes from the data):
+    they are escaped for MyST, and read as written in the page, its navigation and
+    its ``<title>``.
     """
     first = nb.cells[0]
     if first.cell_type != "markdown" or not first.source.lstrip().startswith("# "):
         template = nb.metadata.get("compendium", {}).get("template")
         raise BookBuildError(f"{template}: the first cell must be a '# ' title")
     heading, _, rest = first.source.lstrip().partition("\n")
-    first.source = f"{'# ' + title if title else heading}\n\n*{subtitle}*\n{rest}"
+    heading = f"# {myst_text(title)}" if title else heading
+    first.source = f"{heading}\n\n*{myst_text(subtitle)}*\n{rest}"
 
 
 def stage_notebook(

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..fsutil import write_if_changed
+from ..report.escape import myst_text
 
 RECORD_MIME = "application/papermill.record/text/plain"
 RECORD_FILE = "published.json"
@@ -111,7 +112,8 @@ def differences(previous: dict | None, current: dict) -> pd.DataFrame:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ").strip() or "—"
+    """A glued value's text in a MyST table cell, read as written (it may hold data)."""
+    return myst_text(text.strip()) or "—"
 
 
 def what_changed_markdown(previous: dict | None, current: dict, pages_present: set[str]) -> str:

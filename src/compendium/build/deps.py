@@ -30,8 +30,14 @@ PACKAGE = "compendium"
 #: command line (``python -m compendium run-notebook``) and the warm-kernel runner, which
 #: both reach the job body that injects parameters and provenance and calls papermill.
 NOTEBOOK_RUNNER = (f"{PACKAGE}.__main__", f"{PACKAGE}.cli.run_notebook", f"{PACKAGE}.run.kernels")
-#: The code the book job goes through (``python -m compendium build-book``, the book builder).
-BOOK_BUILDER = (f"{PACKAGE}.__main__", f"{PACKAGE}.cli.build_book", f"{PACKAGE}.run.book_builder")
+#: The code the book job goes through (``python -m compendium build-book``, the book builder),
+#: and the Sphinx extension the book's ``_config.yml`` loads by name, which nothing imports.
+BOOK_BUILDER = (
+    f"{PACKAGE}.__main__",
+    f"{PACKAGE}.cli.build_book",
+    f"{PACKAGE}.run.book_builder",
+    f"{PACKAGE}.book.sphinx_fixes",
+)
 #: The code that validates and slices the data package.
 PREPARE = (f"{PACKAGE}.build.plan",)
 

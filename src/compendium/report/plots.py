@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import networkx as nx
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import LogFormatter
 
 from ..data.schema import (
     GOVERNANCE_LEVELS,
@@ -20,6 +21,7 @@ from ..data.schema import (
     SETTING_LABELS,
     SETTINGS,
 )
+from .escape import PLOT_RC
 
 #: One colour per setting (colour-blind safe, from seaborn's "colorblind" palette).
 SETTING_PALETTE = dict(zip(SETTINGS, sns.color_palette("colorblind", 3).as_hex(), strict=True))
@@ -38,9 +40,11 @@ def label(code: str) -> str:
 
 
 def setup() -> None:
-    """Theme for every figure of the book."""
+    """Theme for every figure of the book; text from the data is drawn as written (no mathtext)."""
     sns.set_theme(context="notebook", style="whitegrid", font_scale=0.95)
-    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "svg.hashsalt": "compendium"})
+    plt.rcParams.update(
+        {"figure.dpi": 100, "savefig.dpi": 100, "svg.hashsalt": "compendium", **PLOT_RC}
+    )
 
 
 def _axes(ax, figsize=(6, 3.5)):
@@ -278,6 +282,17 @@ def change_management(counts: pd.DataFrame, ax=None):
     return ax
 
 
+class _PlainLogFormatter(LogFormatter):
+    """The log scale's choice of ticks to label, labelled as plain numbers (0.1, 0.6, 1, 10).
+
+    The log scale's own labels (``10^k``) are mathtext, which the book turns off
+    (:data:`compendium.report.escape.PLOT_RC`): they would show as ``$\\mathdefault{...}$``.
+    """
+
+    def _num_to_string(self, x, vmin, vmax):
+        return f"{x:g}"
+
+
 def estimates(table: pd.DataFrame, ratio: str, ax=None, title: str | None = None):
     """Forest plot of a model's ratios (odds or rate) with their 95 % intervals."""
     data = table.dropna(subset=[ratio]).iloc[::-1]
@@ -295,6 +310,8 @@ def estimates(table: pd.DataFrame, ratio: str, ax=None, title: str | None = None
     ax.axvline(1.0, color="#cc3311", linewidth=1, linestyle="--")
     ax.set_yticks(list(y), data["term"])
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(_PlainLogFormatter(10))
+    ax.xaxis.set_minor_formatter(_PlainLogFormatter(10, labelOnlyBase=False))
     ax.set(xlabel=label(ratio), ylabel="")
     if title:
         ax.set_title(title)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from . import privacy
+from .escape import html_table
 from .prose import count_text, fmt, readable
 
 
@@ -27,8 +28,10 @@ def table(
 ):
     """``df`` styled for the book: code columns made readable, columns renamed, no index.
 
-    Every published table goes through here, so disclosure control is applied
-    here: ``counts`` name the columns that count people or their records; their
+    Every published table goes through here, so disclosure control and HTML escaping
+    are applied here: every cell and column label is escaped
+    (:func:`compendium.report.escape.html_table`), so a name reads as written. For
+    disclosure control, ``counts`` name the columns that count people or their records; their
     small cells are suppressed (:func:`compendium.report.privacy.suppress_counts`), and
     when ``denominator`` (one of ``counts``) is small, the row's rates are hidden
     too, since a rate over fewer than five people discloses them.
@@ -68,8 +71,7 @@ def table(
     # same notebook bytes (and the book's incremental build skips an unchanged page).
     uuid = hashlib.sha256(out.to_csv(index=False).encode()).hexdigest()[:8]
     return (
-        out.style.hide(axis="index")
-        .format(formats)
+        html_table(out.style.hide(axis="index"), formats)
         .set_table_attributes(f'class="{classes}"')
         .set_uuid(uuid)
     )
@@ -82,6 +84,10 @@ def glue_values(
 
     Values named in ``counts`` are person counts: their text is suppressed
     below five (:func:`count_text`), and so is their raw value.
+
+    Each value is glued as plain text (``text/plain``), which ``{glue:text}`` pastes as text,
+    never parsed as Markdown: a string from the data needs no escaping here
+    (:mod:`compendium.report.escape`).
     """
     from myst_nb import glue
 
