@@ -92,6 +92,27 @@ def publishable_share(numerator, denominator) -> bool:
     return not (is_small(n) or is_small(k) or is_small(n - k))
 
 
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def publishable_change(before: str, after: str) -> bool:
+    """Whether a change between two published values may be shown (the What changed page).
+
+    Only when both are shown as numbers, or both as words that are not marks of
+    disclosure control; and, for whole numbers (counts), when the difference is
+    not itself a small count: a total going from 12 to 14 says that a group of
+    2 people joined it.
+    """
+    withheld = (SMALL_MARK, COMPLEMENT_MARK, "not shown")
+    for text in (before, after):
+        if any(mark in str(text) for mark in withheld):
+            return False
+    b, a = str(before).strip(), str(after).strip()
+    if _NUMBER.fullmatch(b) and _NUMBER.fullmatch(a) and "." not in b + a:
+        return not is_small(abs(int(a) - int(b)))
+    return True
+
+
 class DisclosureError(ValueError):
     """A hidden count can be worked out and nothing is left to hide: the table is not published."""
 
