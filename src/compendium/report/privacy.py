@@ -339,19 +339,23 @@ def exposed(values: list[int], state: list[int], lines: Sequence[_Line]) -> list
 
 
 def _candidates(values: list[int], state: list[int], lines: Sequence[_Line], cell: int) -> list:
-    """Published non-zero cells that could be hidden for ``cell``, nearest first.
+    """Published non-zero cells that could be hidden for ``cell``, most promising first.
 
-    First those sharing a line with it; then those sharing a line with any
-    hidden cell tied to it. Within each, the smallest first (least information
-    lost), the earliest on a tie, so the result is deterministic.
+    First those of a line of the cell that pins a hidden cell on its own (the
+    line most plainly gives the cell away); then those sharing any line with it;
+    then those sharing a line with any hidden cell tied to it. Within each, the
+    smallest first (least information lost), the earliest on a tie, so the
+    result is deterministic.
     """
-    near = {i for line in lines if cell in line.cells() for i in line.cells()}
+    own = [line for line in lines if cell in line.cells()]
+    pinning = {i for line in own if _pinned(line, values, state) for i in line.cells()}
+    near = {i for line in own for i in line.cells()}
     tied = set(near)
     for line in lines:
         if any(i in tied and state[i] != _PUBLISHED for i in line.cells()):
             tied.update(line.cells())
     ranked = []
-    for rank, group in enumerate((near, tied - near)):
+    for rank, group in enumerate((pinning, near - pinning, tied - near)):
         for i in sorted(group):
             if state[i] == _PUBLISHED and values[i] > 0:
                 ranked.append((rank, values[i], i))
