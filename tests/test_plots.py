@@ -174,13 +174,27 @@ def test_code_frequencies_keeps_the_top_codes_summed_over_hue_levels():
             "n_segments": [5, 1, 2, 1, 0],
         }
     )
-    ax = plots.code_frequencies(freq, hue="setting", top=2)
-    # x (6) and y (2) are the top two; z (1) is left out
+    ax = plots.code_frequencies(freq.assign(n_segments=[15, 6, 7, 1, 0]), hue="setting", top=2)
+    # x (21) and y (7) are the top two; z (1) is left out
     assert texts(ax.get_yticklabels()) == ["X code", "Y code"]
-    assert bar_widths(ax) == [[5.0, 2.0], [1.0]]  # rural: x, y; metropolitan: x
+    assert bar_widths(ax) == [[15.0, 7.0], [6.0]]  # rural: x, y; metropolitan: x
     assert ax.get_xlabel() == "Coded segments"
     assert ax.get_legend().get_title().get_text() == "Setting"
     assert texts(ax.get_legend().get_texts()) == ["Rural", "Metropolitan"]
+
+
+def test_code_frequencies_draw_no_bar_of_fewer_than_five_segments():
+    freq = pd.DataFrame(
+        {
+            "code": ["x", "x", "y"],
+            "setting": ["rural", "metropolitan", "rural"],
+            "n_segments": [9, 3, 6],
+        }
+    )
+    ax = plots.code_frequencies(freq, hue="setting", top=2)
+    widths = sorted(w for group in bar_widths(ax) for w in group)
+    assert 3.0 not in widths and {9.0, 6.0} <= set(widths)
+    assert ax.get_xlabel() == "Coded segments (bars under 5 not drawn)"
 
 
 def test_cooccurrence_is_a_square_of_informant_counts():
@@ -188,11 +202,16 @@ def test_cooccurrence_is_a_square_of_informant_counts():
         {
             "code_a": ["x", "x", "y", "y", "x"],
             "code_b": ["x", "y", "x", "y", "z"],
-            "n_informants": [3, 2, 2, 4, 1],
+            "n_informants": [13, 2, 2, 40, 1],
         }
     )
     ax = plots.cooccurrence(cooc, ["x", "y"], {"x": "Code X"})
-    assert texts(ax.texts) == ["3", "2", "2", "4"]  # z is not among the codes shown
+    # z is not among the codes shown; 2 informants are withheld as in the tables
+    by_square = {
+        (round(x.get_position()[1] - 0.5), round(x.get_position()[0] - 0.5)): x.get_text()
+        for x in ax.texts
+    }
+    assert by_square == {(0, 0): "13", (0, 1): "<5", (1, 0): "<5", (1, 1): "40"}
     assert texts(ax.get_xticklabels()) == ["Code X", "y"]
     assert texts(ax.get_yticklabels()) == ["Code X", "y"]
 

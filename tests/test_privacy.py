@@ -3,7 +3,6 @@
 import hashlib
 import hmac
 import re
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -12,11 +11,13 @@ import pytest
 from compendium.report import privacy
 from compendium.report.privacy import (
     THRESHOLD,
-    DisclosureWarning,
+    DisclosureError,
     pseudonym,
+    publishable_share,
     small_cells,
     suppress_counts,
     suppress_long,
+    suppress_rates,
 )
 
 S, X = privacy.SMALL_MARK, privacy.COMPLEMENT_MARK
@@ -57,11 +58,10 @@ def test_one_small_cell_with_both_totals_hides_a_rectangle():
     assert table.loc["r1", "b"] == 3
 
 
-def test_complements_cascade_until_every_line_has_two():
-    # r1: 3 alone, complement 8 (c). Column b: 3 alone, complement 9 (r2).
-    # Column c: 8 alone, complement 5 (r3). Round two: r2 has 9 alone,
-    # complement 7 (a, smaller than 10); r3 has 5 alone, complement 6 (a).
-    # Column a then holds 7 and 6: done. Six cells hidden for one small one.
+def test_complements_close_a_rectangle_when_rows_and_columns_are_solved_together():
+    # 3 needs a rectangle: b0 + c0 = 11, b1 + c1 = 19, b0 + b1 = 12, c0 + c1 = 18
+    # leave b0 free in 1..4 (then b1 = 12 - b0, c0 = 11 - b0, c1 = 7 + b0, all >= 5).
+    # Three complements; solving one line at a time would have hidden five.
     table = frame(
         [[12, 3, 8, 23], [7, 9, 10, 26], [6, 11, 5, 22], [25, 23, 23, 71]],
         ["a", "b", "c", "total"],
@@ -69,21 +69,23 @@ def test_complements_cascade_until_every_line_has_two():
     out = suppress_counts(table, row_total="total", column_total_row=True)
     assert_table(
         out,
-        [[12, S, X, 23], [X, X, 10, 26], [X, 11, X, 22], [25, 23, 23, 71]],
+        [[12, S, X, 23], [7, X, X, 26], [6, 11, 5, 22], [25, 23, 23, 71]],
     )
 
 
-def test_row_with_one_small_cell_gets_its_smallest_neighbour_hidden():
-    # Row totals are known by default; column totals are not.
+def test_row_with_one_small_cell_gets_the_neighbour_that_keeps_its_range():
+    # Row totals are known by default; column totals are not. Hiding 6 would say
+    # a + c = 8 with c >= 5, so a <= 3; hiding 9 leaves a + b = 11: a is any of 1..4.
     table = frame([[2, 9, 6], [10, 12, 7]], ["a", "b", "c"])
     out = suppress_counts(table)
-    assert_table(out, [[S, 9, X], [10, 12, 7]])
+    assert_table(out, [[S, X, 6], [10, 12, 7]])
 
 
 def test_column_with_one_small_cell_gets_its_smallest_neighbour_hidden():
     table = frame([[2, 10], [9, 12], [6, 7], [17, 29]], ["a", "b"])
     out = suppress_counts(table, column_total_row=True, row_totals_known=False)
-    assert_table(out, [[S, 10], [9, 12], [X, 7], [17, 29]])
+    # 6 as complement would leave a0 + a2 = 8, a0 at most 3; 9 leaves a0 any of 1..4
+    assert_table(out, [[S, 10], [X, 12], [6, 7], [17, 29]])
 
 
 def test_column_totals_known_without_a_totals_row():
@@ -91,7 +93,7 @@ def test_column_totals_known_without_a_totals_row():
     alone = suppress_counts(table, row_totals_known=False)
     assert_table(alone, [[S, 10], [9, 12], [6, 7]])
     known = suppress_counts(table, row_totals_known=False, column_totals_known=True)
-    assert_table(known, [[S, 10], [9, 12], [X, 7]])
+    assert_table(known, [[S, 10], [X, 12], [6, 7]])
 
 
 def test_ties_go_to_the_earliest_cell():
@@ -99,36 +101,35 @@ def test_ties_go_to_the_earliest_cell():
     assert_table(suppress_counts(table), [[X, S, 7]])
 
 
-def test_zeros_are_never_hidden_and_a_lone_small_cell_with_hidden_total_warns():
+def test_a_lone_small_cell_whose_total_is_published_elsewhere_stops_the_table():
+    # zeros are never hidden, so the known row total is the small count itself
     table = frame([[0, 3, 0], [0, 8, 9]], ["a", "b", "c"])
-    with pytest.warns(DisclosureWarning, match=r"row 0 \(0\)"):
-        out = suppress_counts(table)
-    assert_table(out, [[0, S, 0], [0, 8, 9]])
+    with pytest.raises(
+        DisclosureError, match=r"^outcomes by network: a count under 5 .*row 0 \(0\)"
+    ):
+        suppress_counts(table, what="outcomes by network")
 
 
 def test_a_shown_small_total_is_hidden_too():
     # The total equals the lone small cell; both are "<5", so nothing pins it.
     table = frame([[0, 3, 0, 3], [0, 8, 9, 17]], ["a", "b", "c", "t"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        out = suppress_counts(table, row_total="t")
+    out = suppress_counts(table, row_total="t")
     assert_table(out, [[0, S, 0, S], [0, 8, 9, 17]])
 
 
-def test_total_is_hidden_when_only_zeros_are_left():
-    # 1 and its complement 5 sum to 6 = total, and "x" is at least 5, so
-    # "<5" would be exactly 1; the only cell left to hide is the total.
+def test_the_total_is_hidden_when_it_alone_protects():
+    # with 5 shown, b = t - 5 and t (withheld) is any of 6..9: b is any of 1..4;
+    # hiding 5 instead would give b + c = 6 with c >= 5, so b = 1.
     table = frame([[0, 1, 5, 6]], ["a", "b", "c", "t"])
     out = suppress_counts(table, row_total="t")
-    assert_table(out, [[0, S, X, X]])
+    assert_table(out, [[0, S, 5, X]])
 
 
 def test_four_ones_totalling_four_cannot_be_protected_and_say_so():
     # every cell and the total are "<5", and four cells of at least 1 under 5 are all 1
     table = frame([[1, 1, 1, 1, 4]], ["a", "b", "c", "d", "t"])
-    with pytest.warns(DisclosureWarning, match="row 0"):
-        out = suppress_counts(table, row_total="t")
-    assert_table(out, [[S, S, S, S, S]])
+    with pytest.raises(DisclosureError, match="row 0"):
+        suppress_counts(table, row_total="t")
 
 
 def test_two_small_cells_summing_to_their_minimum_get_a_complement():
@@ -174,61 +175,75 @@ def test_bad_tables_are_refused_in_one_line():
         suppress_counts(table, ["z"])
 
 
-def reachable(spans, signs):
-    """Every value of sum(sign * x) with each x in its span, by enumeration."""
-    sums = {0}
-    for (lo, hi), sign in zip(spans, signs, strict=True):
-        sums = {s + sign * v for s in sums for v in range(lo, hi + 1)}
-    return sums
+def joint_solutions(shown, cap):
+    """Every table a reader cannot rule out, by enumeration: each hidden body cell in its
+    mark's range ("<5": 1..4, "x": 5..cap), row and column totals as published or,
+    when withheld, in their mark's range. ``shown`` has a total column and a totals row.
 
-
-def audit_line(cells, total, cap):
-    """Hidden cells of one line that a reader pins from its total, by enumeration.
-
-    ``cells`` are the published line's members (int or mark) and ``total``
-    its total (int or mark). A reader knows "<5" is 1..4 and "x" is at least
-    5 (capped at ``cap``, which only makes the audit stricter). Returns the
-    hidden positions with a single possible value; position -1 is the total.
+    Capping "x" at ``cap`` only removes solutions, so an audit passed here is passed
+    without the cap too. Returns the possible values of every hidden cell.
     """
-    hidden = [(k, v) for k, v in enumerate(cells) if isinstance(v, str)]
-    published = sum(v for v in cells if not isinstance(v, str))
-    signs = [1] * len(hidden)
-    if isinstance(total, str):
-        hidden.append((-1, total))
-        signs.append(-1)
-        rhs = -published
-    else:
-        rhs = total - published
-    spans = [(1, 4) if mark == S else (5, cap) for _, mark in hidden]
-    pinned = []
-    for k, (position, _) in enumerate(hidden):
-        others = reachable(spans[:k] + spans[k + 1 :], signs[:k] + signs[k + 1 :])
-        lo, hi = spans[k]
-        possible = [v for v in range(lo, hi + 1) if rhs - signs[k] * v in others]
-        assert possible, "the published table contradicts itself"
-        if len(possible) == 1:
-            pinned.append(position)
-    return pinned
+    n_rows, n_cols = shown.shape[0] - 1, shown.shape[1] - 1
+    spans = {S: np.arange(1, 5), X: np.arange(5, cap + 1)}
+    hidden = [(r, c) for r in range(n_rows) for c in range(n_cols) if isinstance(shown[r, c], str)]
+    grids = np.broadcast_to(
+        np.array([[0 if isinstance(v, str) else v for v in row] for row in shown[:-1, :-1]]),
+        (1, n_rows, n_cols),
+    ).copy()
+    if hidden:
+        combos = np.array(np.meshgrid(*(spans[shown[cell]] for cell in hidden), indexing="ij"))
+        combos = combos.reshape(len(hidden), -1).T
+        grids = np.repeat(grids, len(combos), axis=0)
+        for k, (r, c) in enumerate(hidden):
+            grids[:, r, c] = combos[:, k]
+    totals = {(r, n_cols): grids[:, r, :].sum(axis=1) for r in range(n_rows)}
+    totals |= {(n_rows, c): grids[:, :, c].sum(axis=1) for c in range(n_cols)}
+    totals[(n_rows, n_cols)] = grids.sum(axis=(1, 2))
+    ok = np.ones(len(grids), dtype=bool)
+    for cell, value in totals.items():
+        mark = shown[cell]
+        if isinstance(mark, str):
+            ok &= (value >= spans[mark][0]) & ((value <= 4) if mark == S else True)
+        else:
+            ok &= value == mark
+    possible = {cell: set(grids[ok, cell[0], cell[1]].tolist()) for cell in hidden}
+    for cell, value in totals.items():
+        if isinstance(shown[cell], str):
+            possible[cell] = set(value[ok].tolist())
+    return possible
 
 
 def random_table(rng):
-    n_rows, n_cols = rng.integers(1, 5), rng.integers(2, 5)
-    pool = np.r_[[0] * 4, np.arange(1, 5).repeat(2), np.arange(5, 16)]
+    n_rows, n_cols = 2, rng.integers(2, 4)
+    pool = np.r_[[0] * 3, np.arange(1, 5).repeat(2), np.arange(5, 10)]
     body = rng.choice(pool, size=(n_rows, n_cols))
     body = np.c_[body, body.sum(axis=1)]
     body = np.r_[body, body.sum(axis=0, keepdims=True)]
     return frame(body, [f"c{j}" for j in range(n_cols)] + ["total"])
 
 
-def test_brute_force_no_suppressed_cell_is_recoverable_from_one_total():
+def test_brute_force_no_hidden_cell_is_narrowed_by_rows_and_columns_together():
+    """An audit independent of the solver: every table a reader cannot rule out is
+    enumerated; each "<5" keeps all of 1..4, each "x" at least two values."""
     rng = np.random.default_rng(20240611)
-    hidden_total = 0
-    for _ in range(300):
+    hidden_total = refused = 0
+    for _ in range(80):
         table = random_table(rng)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            out = suppress_counts(table, row_total="total", column_total_row=True)
         raw = table.to_numpy()
+        try:
+            out = suppress_counts(table, row_total="total", column_total_row=True)
+        except DisclosureError:
+            # refused only when even withholding every non-zero count leaves a "<5" narrowed
+            refused += 1
+            everything = np.array(
+                [[0 if v == 0 else S if v < 5 else X for v in row] for row in raw], dtype=object
+            )
+            possible = joint_solutions(everything, cap=int(raw.max()) + 3)
+            assert any(
+                everything[cell] == S and values != {1, 2, 3, 4}
+                for cell, values in possible.items()
+            ), table
+            continue
         shown = out.to_numpy(dtype=object)
         hidden = np.vectorize(lambda v: isinstance(v, str))(shown)
         hidden_total += int(hidden.sum())
@@ -236,14 +251,61 @@ def test_brute_force_no_suppressed_cell_is_recoverable_from_one_total():
         assert ((raw > 0) & (raw < 5) == (shown == S)).all()
         assert (raw[shown == X] >= 5).all()
         assert (shown[~hidden] == raw[~hidden]).all()
-        cap = int(raw[-1, -1]) + 5
-        lines = [(list(shown[r, :-1]), shown[r, -1]) for r in range(len(shown))]
-        lines += [(list(shown[:-1, j]), shown[-1, j]) for j in range(shown.shape[1])]
-        for cells, total in lines:
-            n_hidden = sum(isinstance(v, str) for v in [*cells, total])
-            assert n_hidden != 1, table
-            assert audit_line(cells, total, cap) == [], table
-    assert hidden_total > 300  # the tables did exercise suppression
+        possible = joint_solutions(shown, cap=int(raw.max()) + 3)
+        for cell, values in possible.items():
+            assert raw[cell] in values, table
+            if shown[cell] == S:
+                assert values == {1, 2, 3, 4}, (table, cell, values)
+            else:
+                assert len(values) >= 2, (table, cell, values)
+    assert hidden_total > 60 and refused < 40  # both ways were exercised
+
+
+def test_a_table_safe_line_by_line_can_be_solved_jointly_and_is_protected():
+    # Each row and column below has two hidden cells, yet together they pin the small
+    # count: a + b = 8, c + d = 15, a + c = 9 with b, c, d >= 5 gives a <= 3 (and the
+    # second row and column then pin more). The joint audit hides until a is 1..4 again.
+    table = frame([[3, 5, 0, 8], [6, 9, 7, 22], [9, 14, 7, 30]], ["a", "b", "c", "total"])
+    out = suppress_counts(table, row_total="total", column_total_row=True)
+    possible = joint_solutions(out.to_numpy(dtype=object), cap=40)
+    assert possible[(0, 0)] == {1, 2, 3, 4}
+    assert all(len(v) >= 2 for v in possible.values())
+
+
+def test_suppress_rates_hides_rates_that_count_few_people():
+    table = pd.DataFrame(
+        {
+            "name": ["A", "B", "C", "D"],
+            "n_episodes": [100, 40, 3, 60],
+            "fuh7_rate": [0.03, 0.5, 2 / 3, 0.95],
+            "mean_coc": [0.5, 0.6, 0.7, 0.8],
+        }
+    )
+    out = suppress_rates(table, "n_episodes", {"fuh7_rate": "followed up within 7 days"})
+    # A: 3 of 100 followed up; C: 3 people in all; D: 3 of 60 not followed up
+    assert out["fuh7_rate"].tolist() == [S, 0.5, S, S]
+    assert out["n_episodes"].tolist() == [100, 40, S, 60]
+    assert out["mean_coc"].tolist() == [0.5, 0.6, S, 0.8]
+    assert out["name"].tolist() == ["A", "B", "C", "D"]
+
+
+def test_suppress_rates_with_published_totals_hides_a_complement():
+    # With the overall numbers published, C's 2 people followed up would be the total
+    # minus A's and B's: another row's rate is withheld too.
+    table = pd.DataFrame({"n": [20, 30, 10], "rate": [0.5, 0.6, 0.2]})
+    out = suppress_rates(table, "n", {"rate": "followed up"}, column_totals_known=True)
+    assert out["rate"].tolist()[2] == S
+    assert sum(v in (S, X) for v in out["rate"].tolist()) >= 2
+    alone = suppress_rates(table, "n", {"rate": "followed up"})
+    assert alone["rate"].tolist() == [0.5, 0.6, S]
+
+
+def test_publishable_share():
+    assert publishable_share(50, 100)
+    assert not publishable_share(3, 100)
+    assert not publishable_share(97, 100)
+    assert not publishable_share(2, 4)
+    assert publishable_share(0, 100) and publishable_share(100, 100)
 
 
 def test_suppress_long_protects_each_group():
@@ -251,17 +313,17 @@ def test_suppress_long_protects_each_group():
         {
             "network_id": ["a", "a", "a", "b", "b", "b", "c", "c", "c", "d", "d"],
             "code": ["c1", "c2", "c3"] * 3 + ["c1", "c2"],
-            "n_segments": [12, 3, 7, 9, 6, 0, 2, 2, 1, 1, 1],
+            "n_segments": [12, 3, 7, 9, 6, 0, 2, 2, 8, 1, 1],
             "n_informants": [4, 2, 3, 5, 3, 0, 1, 1, 1, 1, 1],
         }
     )
     extra = {"network_id": "d", "code": "c3", "n_segments": 20, "n_informants": 6}
     tidy = pd.concat([tidy, pd.DataFrame([extra])])  # a repeated index must not matter
     out = suppress_long(tidy, "n_segments", ["network_id"])
-    # a: 3 alone, complement 7. b: nothing small, the zero stays. c: three
-    # "<5" summing to 5 leave each 1 to 3. d: 1 + 1 = 22 - 20 pins both at 1,
-    # so 20 goes too.
-    assert out["n_segments"].tolist() == [12, S, X, 9, 6, 0, S, S, S, S, S, X]
+    # a: 3 alone, complement 7 (3 + x = 10 leaves 3 any of 1..4). b: nothing
+    # small, the zero stays. c: 2 + 2 + 8 = 12, and with 8 hidden each 2 is any of
+    # 1..4. d: 1 + 1 = 22 - 20 pins both at 1, so 20 goes too.
+    assert out["n_segments"].tolist() == [12, S, X, 9, 6, 0, S, S, X, S, S, X]
     assert out["n_informants"].tolist() == tidy["n_informants"].tolist()
     assert out["code"].tolist() == tidy["code"].tolist()
 
@@ -274,20 +336,22 @@ def test_suppress_long_with_a_second_published_grouping():
             "n": [3, 10, 8, 9, 6, 12],
         }
     )
-    # By network: 3 alone in a, complement 10. By code: c1 holds 3 alone,
-    # complement 6 (c); c2 holds 10 alone, complement 9 (b). Then network b
-    # has 9 alone, complement 8; network c has 6 alone, complement 12.
+    # A rectangle of networks a and c: a1 + a2 = 13, c1 + c2 = 18, a1 + c1 = 17 - 8,
+    # a2 + c2 = 31 - 9 leave a1 any of 1..4 (c1 = 9 - a1 and the others stay >= 5).
     out = suppress_long(tidy, "n", ["network_id"], also_by=["code"])
-    assert out["n"].tolist() == [S, X, X, X, X, X]
+    assert out["n"].tolist() == [S, X, 8, 9, X, X]
     only_networks = suppress_long(tidy, "n", ["network_id"])
     assert only_networks["n"].tolist() == [S, X, 8, 9, 6, 12]
 
 
-def test_suppress_long_warns_when_a_group_has_one_small_count_only():
+def test_suppress_long_refuses_a_group_with_one_small_count_only():
     tidy = pd.DataFrame({"network_id": ["a", "a", "b"], "n": [0, 2, 9]})
-    with pytest.warns(DisclosureWarning, match="network_id='a'"):
-        out = suppress_long(tidy, "n", ["network_id"])
-    assert out["n"].tolist() == [0, S, 9]
+    with pytest.raises(DisclosureError, match="network_id='a'"):
+        suppress_long(tidy, "n", ["network_id"])
+    # three "<5" summing to a published 5 are each at most 3: no table
+    only_small = pd.DataFrame({"network_id": ["c"] * 3, "n": [2, 2, 1]})
+    with pytest.raises(DisclosureError, match="network_id='c'"):
+        suppress_long(only_small, "n", ["network_id"])
     with pytest.raises(ValueError, match="no column 'site'"):
         suppress_long(tidy, "n", ["site"])
 

@@ -166,7 +166,7 @@ def test_what_changed_without_a_change_names_both_builds_and_no_table():
 
 def test_what_changed_lists_each_change_and_marks_pages_gone():
     page = what_changed_markdown(PREVIOUS, CURRENT, {"networks/n1", "new_page"})
-    assert "changes 6 computed value(s):" in page
+    assert "changes 6 computed value(s)." in page
     lines = page.splitlines()
     header = lines.index("| Page | Value | Before | After |")
     assert lines[header + 1] == "|---|---|---|---|"
@@ -178,6 +178,28 @@ def test_what_changed_lists_each_change_and_marks_pages_gone():
         "| {doc}`networks/n1` | `new` | — | 7 |",
         "| {doc}`new_page` | `y` | — | 2 |",
         "| old_page (removed) | `x` | 1 | — |",
+    ]
+
+
+def test_what_changed_withholds_a_change_that_could_tell_a_small_count():
+    before = record(
+        {"p": {"total": "12", "other": "12", "small": "<5", "share": "0.5", "hidden": "x"}},
+        "h1",
+        "c1",
+    )
+    after = record(
+        {"p": {"total": "14", "other": "20", "small": "7", "share": "0.6", "hidden": "9"}},
+        "h2",
+        "c2",
+    )
+    rows = what_changed_markdown(before, after, {"p"}).splitlines()[-5:]
+    withheld = "withheld (disclosure control)"
+    assert rows == [
+        f"| {{doc}}`p` | `hidden` | {withheld} | {withheld} |",  # "x" was withheld
+        "| {doc}`p` | `other` | 12 | 20 |",  # 8 more: not a small group
+        "| {doc}`p` | `share` | 0\\.5 | 0\\.6 |",  # escaped for MyST: read as written
+        f"| {{doc}}`p` | `small` | {withheld} | {withheld} |",  # "<5" was withheld
+        f"| {{doc}}`p` | `total` | {withheld} | {withheld} |",  # 12 -> 14: a group of 2
     ]
 
 

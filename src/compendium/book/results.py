@@ -16,8 +16,11 @@ import pandas as pd
 
 from ..fsutil import write_if_changed
 from ..report.escape import myst_text
+from ..report.privacy import publishable_change
 
 RECORD_MIME = "application/papermill.record/text/plain"
+#: What the What changed page shows for a change that disclosure control withholds.
+WITHHELD = "withheld (disclosure control)"
 RECORD_FILE = "published.json"
 
 
@@ -135,7 +138,9 @@ def what_changed_markdown(previous: dict | None, current: dict, pages_present: s
         + (
             "changes no computed value."
             if diff.empty
-            else f"changes {len(diff)} computed value(s):"
+            else f"changes {len(diff)} computed value(s). A change that could tell a count of "
+            "fewer than five people (a withheld value, or a difference under five) is listed "
+            "without its values:"
         )
     )
     if diff.empty:
@@ -143,5 +148,9 @@ def what_changed_markdown(previous: dict | None, current: dict, pages_present: s
     out += ["", "| Page | Value | Before | After |", "|---|---|---|---|"]
     for row in diff.itertuples(index=False):
         page = f"{{doc}}`{row.page}`" if row.page in pages_present else f"{row.page} (removed)"
-        out.append(f"| {page} | `{row.name}` | {_cell(row.before)} | {_cell(row.after)} |")
+        if publishable_change(row.before, row.after):
+            before, after = _cell(row.before), _cell(row.after)
+        else:  # the change itself could tell a small count
+            before = after = WITHHELD
+        out.append(f"| {page} | `{row.name}` | {before} | {after} |")
     return "\n".join(out) + "\n"

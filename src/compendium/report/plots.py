@@ -21,6 +21,7 @@ from ..data.schema import (
     SETTING_LABELS,
     SETTINGS,
 )
+from . import privacy
 from .escape import PLOT_RC
 
 #: One colour per setting (colour-blind safe, from seaborn's "colorblind" palette).
@@ -195,6 +196,9 @@ def code_frequencies(freq: pd.DataFrame, hue: str = "setting", top: int = 12, ax
     """
     totals = freq.groupby("code")["n_segments"].sum().nlargest(top)
     data = freq[freq["code"].isin(totals.index)].copy()
+    # a bar of 1 to 4 segments is a count the tables withhold: it is not drawn either
+    small = data["n_segments"].map(privacy.is_small)
+    data = data.assign(n_segments=data["n_segments"].where(~small))
     names = data["label"] if "label" in data.columns else data["code"]
     data["code_label"] = names
     order = (
@@ -214,27 +218,35 @@ def code_frequencies(freq: pd.DataFrame, hue: str = "setting", top: int = 12, ax
         estimator="sum",
         errorbar=None,
     )
-    ax.set(xlabel="Coded segments", ylabel="")
+    note = f" (bars under {privacy.THRESHOLD} not drawn)" if small.any() else ""
+    ax.set(xlabel="Coded segments" + note, ylabel="")
     ax.legend(title=label(hue), frameon=False, fontsize="small")
     return ax
 
 
 def cooccurrence(cooc: pd.DataFrame, codes: list[str], labels: dict | None = None, ax=None):
-    """Heat map of the number of informants whose interviews carry both codes."""
+    """Heat map of the number of informants whose interviews carry both codes.
+
+    Counts of 1 to 4 informants are people the tables would withhold: their
+    squares are left blank and read "<5".
+    """
     square = cooc.pivot(index="code_a", columns="code_b", values="n_informants")
     square = square.reindex(index=codes, columns=codes).fillna(0).astype(int)
+    small = square.map(privacy.is_small)
     names = [(labels or {}).get(c, c) for c in codes]
     ax = _axes(ax, figsize=(1.5 + 0.45 * len(codes), 1.0 + 0.4 * len(codes)))
     sns.heatmap(
-        square,
+        square.where(~small),
         annot=True,
-        fmt="d",
+        fmt="g",
         cmap="Purples",
         cbar=False,
         ax=ax,
         xticklabels=names,
         yticklabels=names,
     )
+    for i, j in zip(*small.to_numpy().nonzero(), strict=True):  # blank squares: no colour, a mark
+        ax.text(j + 0.5, i + 0.5, privacy.SMALL_MARK, ha="center", va="center", fontsize="small")
     ax.set(xlabel="", ylabel="")
     ax.tick_params(axis="x", labelrotation=60)
     return ax

@@ -1,13 +1,23 @@
-"""Disclosure control for every table the book publishes (domain.md §10).
+"""Disclosure control for every table, rate and sentence the book publishes (domain.md §10).
 
-Three tools, one threshold:
+One threshold, three tools:
 
-- :func:`suppress_counts` and :func:`suppress_long` hide small counts in a
-  wide or a tidy count table, plus the cells from which a hidden count could
-  be worked back from a published total (*complementary suppression*);
+- :func:`suppress_counts`, :func:`suppress_long` and :func:`suppress_rates` hide
+  small counts (and the rates whose numerator or denominator is one) plus the
+  cells from which a hidden count could be worked back (*complementary
+  suppression*), and :func:`audit` checks the result jointly: for every hidden
+  small count it solves for the least and greatest value the published cells,
+  the marks and every known total allow *together* (an integer linear program,
+  solved with HiGHS), and the count is protected only when that interval is all of
+  1 to ``THRESHOLD - 1``;
 - :func:`pseudonym` replaces identifiers by stable, salted labels;
 - :func:`small_cells` finds counts that should have been hidden, so a test can
   scan what was actually published.
+
+A table that cannot be protected (a lone small count whose total is published
+elsewhere and nothing else to hide) raises :class:`DisclosureError` naming the
+table: the build stops rather than publish it. Merge its categories, or do not
+publish the total.
 
 Marks
 -----
@@ -24,9 +34,11 @@ import hashlib
 import hmac
 import math
 import numbers
+import os
 import re
-import warnings
-from collections.abc import Hashable, Sequence
+import sys
+import threading
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,7 +50,6 @@ THRESHOLD = 5
 
 #: What a small count is replaced by.
 SMALL_MARK = f"<{THRESHOLD}"
-
 
 #: What a count hidden to protect a small one is replaced by.
 COMPLEMENT_MARK = "x"
@@ -59,7 +70,9 @@ LEGEND = (
 #: and used as a page title, so publishing it is the point.
 RAW_NAME_COLUMNS = {"organizations": ("name",)}
 
-_PUBLISHED, _SMALL, _COMPLEMENT = 0, 1, 2
+#: Cell states. An unseen cell is part of a total but shown nowhere (e.g. the people a
+#: withheld rate counts): readers know only that it is a count.
+_PUBLISHED, _SMALL, _COMPLEMENT, _UNSEEN = 0, 1, 2, 3
 _MARKS = {_SMALL: SMALL_MARK, _COMPLEMENT: COMPLEMENT_MARK}
 
 
@@ -68,12 +81,41 @@ def is_small(n) -> bool:
     return 0 < n < THRESHOLD
 
 
-class DisclosureWarning(UserWarning):
-    """A hidden count can still be worked out and the table offers no cell to hide it.
+def publishable_share(numerator, denominator) -> bool:
+    """Whether a rate, share or percentage of ``numerator`` in ``denominator`` may be shown.
 
-    The build can be made to fail on it with
-    ``-W error::compendium.report.privacy.DisclosureWarning``.
+    Not when the denominator, the numerator or the rest (``denominator -
+    numerator``) is a small count: a rate of 0.03 over 100 people says 3 people,
+    and one of 0.97 says 3 people too.
     """
+    n, k = int(denominator), int(numerator)
+    return not (is_small(n) or is_small(k) or is_small(n - k))
+
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def publishable_change(before: str, after: str) -> bool:
+    """Whether a change between two published values may be shown (the What changed page).
+
+    Only when both are shown as numbers, or both as words that are not marks of
+    disclosure control; and, for whole numbers (counts), when the difference is
+    not itself a small count: a total going from 12 to 14 says that a group of
+    2 people joined it.
+    """
+    for text in (before, after):
+        # a withheld count alone, or a sentence holding one ("x" only alone: it is a letter)
+        value = str(text).strip()
+        if value == COMPLEMENT_MARK or SMALL_MARK in value or "not shown" in value:
+            return False
+    b, a = str(before).strip(), str(after).strip()
+    if _NUMBER.fullmatch(b) and _NUMBER.fullmatch(a) and "." not in b + a:
+        return not is_small(abs(int(a) - int(b)))
+    return True
+
+
+class DisclosureError(ValueError):
+    """A hidden count can be worked out and nothing is left to hide: the table is not published."""
 
 
 @dataclass(frozen=True)
@@ -85,23 +127,275 @@ class _Line:
     total: int | None  # flat index of the total when the table shows it
     value: int  # the total itself, known to readers (shown here or elsewhere)
 
+    def cells(self) -> tuple[int, ...]:
+        return self.members + ((self.total,) if self.total is not None else ())
 
-def _span(state: int) -> tuple[float, float]:
-    """What a reader knows of a hidden cell from its mark alone."""
+
+def _bounds(state: int, ceiling: float) -> tuple[float, float]:
+    """What a reader knows of a hidden cell from its mark alone.
+
+    ``ceiling`` stands for "no upper bound": larger than any total of the table,
+    it keeps the integer program bounded; a cell that reaches it is unbounded.
+    """
     if state == _SMALL:
         return 1, THRESHOLD - 1
+    if state == _UNSEEN:
+        return 0, ceiling
     # every small count is already marked, so a complement is at least THRESHOLD
-    return THRESHOLD, math.inf
+    return THRESHOLD, ceiling
+
+
+def _equations(values: list[int], state: list[int], lines: Sequence[_Line], hidden: list[int]):
+    """Each line as ``sum(hidden members) - hidden total = known rest``, over the hidden cells."""
+    where = {cell: k for k, cell in enumerate(hidden)}
+    rows, rhs = [], []
+    for line in lines:
+        row = np.zeros(len(hidden))
+        rest = 0 if line.total is not None else line.value
+        for i in line.members:
+            if i in where:
+                row[where[i]] += 1
+            else:
+                rest -= values[i]
+        if line.total is not None:
+            if line.total in where:
+                row[where[line.total]] -= 1
+            else:
+                rest += values[line.total]
+        if row.any():
+            rows.append(row)
+            rhs.append(rest)
+    return (np.array(rows), np.array(rhs, dtype=float)) if rows else (None, None)
+
+
+def _component(cell: int, state: list[int], lines: Sequence[_Line]) -> tuple[list, list]:
+    """The hidden cells tied to ``cell`` through lines, and those lines.
+
+    Cells of other components do not share an equation with it, so its bounds
+    are found from its own component alone (much smaller programs).
+    """
+    cells, todo, used = {cell}, [cell], []
+    touching: dict[int, list[_Line]] = {}
+    for line in lines:
+        for i in line.cells():
+            if state[i] != _PUBLISHED:
+                touching.setdefault(i, []).append(line)
+    seen_lines: set[int] = set()
+    while todo:
+        for line in touching.get(todo.pop(), []):
+            if id(line) in seen_lines:
+                continue
+            seen_lines.add(id(line))
+            used.append(line)
+            for i in line.cells():
+                if state[i] != _PUBLISHED and i not in cells:
+                    cells.add(i)
+                    todo.append(i)
+    return sorted(cells), used
+
+
+_QUIET = threading.Lock()
+
+
+def _new_highs():
+    """A HiGHS solver with its console output off.
+
+    HiGHS prints a banner from C++ the first time a solver is made in a process;
+    that once, the process's standard output is pointed at /dev/null, so the
+    banner never reaches a notebook's output or the build log.
+    """
+    import highspy
+
+    with _QUIET:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 1)
+                solver = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+    solver.setOptionValue("output_flag", False)
+    return solver
+
+
+class _Program:
+    """The equations of one component over its hidden cells, solved for one cell at a time.
+
+    One HiGHS model, built once; each solve changes the objective only (HiGHS
+    starts again from the last basis, so the many small solves of an audit are
+    cheap).
+    """
+
+    def __init__(self, a_eq: np.ndarray, b_eq: np.ndarray, bounds: list[tuple[float, float]]):
+        import highspy
+
+        self.highspy = highspy
+        self.n = len(bounds)
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = self.n, len(b_eq)
+        lp.col_cost_ = np.zeros(self.n)
+        lp.col_lower_ = np.array([b[0] for b in bounds], dtype=float)
+        lp.col_upper_ = np.array([b[1] for b in bounds], dtype=float)
+        lp.row_lower_ = lp.row_upper_ = np.asarray(b_eq, dtype=float)
+        rows, cols = np.nonzero(a_eq)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = np.searchsorted(rows, np.arange(len(b_eq) + 1)).astype(np.int32)
+        lp.a_matrix_.index_ = cols.astype(np.int32)
+        lp.a_matrix_.value_ = a_eq[rows, cols].astype(float)
+        self.solver = _new_highs()
+        self.solver.passModel(lp)
+        self.cost = np.zeros(self.n)
+
+    def _run(self, integer: bool) -> np.ndarray:
+        kinds = self.highspy.HighsVarType
+        kind = kinds.kInteger if integer else kinds.kContinuous
+        self.solver.changeColsIntegrality(
+            self.n, np.arange(self.n, dtype=np.int32), np.array([kind] * self.n)
+        )
+        self.solver.run()
+        status = self.solver.getModelStatus()
+        if status != self.highspy.HighsModelStatus.kOptimal:
+            # the true values are a solution, and every bound is finite: this cannot happen
+            raise RuntimeError(f"disclosure audit: the solver stopped ({status})")
+        return np.asarray(self.solver.getSolution().col_value)
+
+    def extreme(self, k: int, sign: int) -> float:
+        """The least (``sign`` 1) or greatest (-1) integer value of variable ``k``.
+
+        The linear relaxation first: when its optimum is an integer point (always,
+        for the tables of rows, columns and groups built here, whose equations are
+        totally unimodular), it is the integer optimum; otherwise the integer
+        program decides.
+        """
+        cost = np.zeros(self.n)
+        cost[k] = sign
+        changed = np.flatnonzero(cost != self.cost).astype(np.int32)
+        if len(changed):
+            self.solver.changeColsCost(len(changed), changed, cost[changed])
+            self.cost = cost
+        x = self._run(integer=False)
+        if not np.allclose(x, np.round(x), atol=1e-7):
+            x = self._run(integer=True)
+        return float(round(x[k]))
+
+
+def intervals(
+    values: list[int], state: list[int], lines: Sequence[_Line], cells: Sequence[int] | None = None
+) -> dict[int, tuple[float, float]]:
+    """The least and greatest value of each hidden cell that a reader can work out.
+
+    An integer program over the hidden cells: each lies in its mark's range
+    (``"<5"``: 1 to 4; ``"x"``: 5 or more) and every line's published total
+    holds. Solved twice per cell (minimum, maximum) with HiGHS (``highspy``), on
+    the cell's own component; exact on integers, so an interval narrower than
+    its mark's range is a disclosure.
+
+    Parameters
+    ----------
+    values, state : list of int
+        Every cell's true value and state (published, small, complement, unseen).
+    lines : sequence of _Line
+        The totals readers know.
+    cells : sequence of int, optional
+        The hidden cells to solve for; by default every hidden cell.
+    """
+    ceiling = 2 * (sum(values) + sum(line.value for line in lines)) + THRESHOLD
+    wanted = [i for i, s in enumerate(state) if s != _PUBLISHED] if cells is None else cells
+    out: dict[int, tuple[float, float]] = {}
+    for cell in wanted:
+        if cell in out:
+            continue
+        hidden, used = _component(cell, state, lines)
+        bounds = [_bounds(state[i], ceiling) for i in hidden]
+        a_eq, b_eq = _equations(values, state, used, hidden)
+        program = None
+        for i in (c for c in wanted if c in hidden and c not in out):
+            k = hidden.index(i)
+            if a_eq is None:
+                lo, hi = bounds[k]
+            else:
+                program = program or _Program(a_eq, b_eq, bounds)
+                lo, hi = program.extreme(k, 1), program.extreme(k, -1)
+            out[i] = (lo, math.inf if hi >= ceiling else hi)
+    return out
+
+
+def _protected(state: int, interval: tuple[float, float]) -> bool:
+    """A small count keeps its whole range of 1 to ``THRESHOLD - 1``; a complement two values."""
+    lo, hi = interval
+    if state == _SMALL:
+        return lo <= 1 and hi >= THRESHOLD - 1
+    return hi > lo
+
+
+def exposed(values: list[int], state: list[int], lines: Sequence[_Line]) -> list[int]:
+    """The hidden cells a reader can narrow: small counts below their full range of 1 to
+    ``THRESHOLD - 1``, complements to a single value; small counts first."""
+    audited = [i for i, s in enumerate(state) if s in (_SMALL, _COMPLEMENT)]
+    found = intervals(values, state, lines, audited)
+    order = sorted(found, key=lambda i: (state[i] != _SMALL, i))
+    return [i for i in order if not _protected(state[i], found[i])]
+
+
+def _candidates(values: list[int], state: list[int], lines: Sequence[_Line], cell: int) -> list:
+    """Published non-zero cells that could be hidden for ``cell``, most promising first.
+
+    First those of a line of the cell that pins a hidden cell on its own (the
+    line most plainly gives the cell away); then those sharing any line with it;
+    then those sharing a line with any hidden cell tied to it. Within each, the
+    smallest first (least information lost), the earliest on a tie, so the
+    result is deterministic.
+    """
+    own = [line for line in lines if cell in line.cells()]
+    pinning = {i for line in own if _pinned(line, values, state) for i in line.cells()}
+    near = {i for line in own for i in line.cells()}
+    tied = set(near)
+    for line in lines:
+        if any(i in tied and state[i] != _PUBLISHED for i in line.cells()):
+            tied.update(line.cells())
+    ranked = []
+    for rank, group in enumerate((pinning, near - pinning, tied - near)):
+        for i in sorted(group):
+            if state[i] == _PUBLISHED and values[i] > 0:
+                ranked.append((rank, values[i], i))
+    return [i for _, _, i in sorted(ranked)]
+
+
+#: Candidates tried in full before a complement is chosen (the nearest, smallest first).
+TRIALS = 8
+#: From this many cells, a fast first round makes each line safe on its own before the
+#: audit: fewer programs to solve, at the price of a few more cells hidden.
+LINE_BY_LINE_FROM = 120
+
+
+def _complement_for(values: list[int], state: list[int], lines: Sequence[_Line], cell: int):
+    """The cell to hide next for an exposed ``cell``, or None when nothing is left.
+
+    Of its first :data:`TRIALS` candidates, the first that protects it alone;
+    otherwise the one of them that widens its interval most (the nearest and
+    smallest on a tie). Trying every candidate of a long line would cost a
+    program each, for little: a complement is rarely found far down the list.
+    """
+    best, best_width = None, -1.0
+    for i in _candidates(values, state, lines, cell)[:TRIALS]:
+        trial = list(state)
+        trial[i] = _COMPLEMENT
+        lo, hi = intervals(values, trial, lines, [cell])[cell]
+        if _protected(state[cell], (lo, hi)):
+            return i
+        if hi - lo > best_width:
+            best, best_width = i, hi - lo
+    return best
 
 
 def _pinned(line: _Line, values: list[int], state: list[int]) -> bool:
-    """Whether the line's total, published cells and marks leave some hidden cell one value.
+    """Whether one line's total, published cells and marks leave a hidden cell one value.
 
-    The line says ``sum(hidden members) - hidden total = rhs``. Each hidden
-    cell lies in its mark's span; the value of one cell is then confined to
-    ``rhs`` minus the span of the sum of the others, intersected with its own
-    span. One cell hidden alone is the simplest case (its span collapses to
-    the difference); two ``"<5"`` cells summing to 2 is another.
+    The line says ``sum(hidden members) - hidden total = rhs``; each hidden cell
+    lies in its mark's range, so one cell's value is confined to ``rhs`` minus
+    the range of the others' sum, within its own range.
     """
     published = sum(values[i] for i in line.members if state[i] == _PUBLISHED)
     terms = [(1, i) for i in line.members if state[i] != _PUBLISHED]
@@ -114,7 +408,7 @@ def _pinned(line: _Line, values: list[int], state: list[int]) -> bool:
         return False
     spans = []
     for sign, i in terms:
-        lo, hi = _span(state[i])
+        lo, hi = _bounds(state[i], math.inf)
         spans.append((lo, hi) if sign > 0 else (-hi, -lo))
     for k, (sign, i) in enumerate(terms):
         rest_lo = sum(s[0] for j, s in enumerate(spans) if j != k)
@@ -122,55 +416,90 @@ def _pinned(line: _Line, values: list[int], state: list[int]) -> bool:
         lo, hi = rhs - rest_hi, rhs - rest_lo
         if sign < 0:
             lo, hi = -hi, -lo
-        own_lo, own_hi = _span(state[i])
-        if max(lo, own_lo) == min(hi, own_hi):
+        own_lo, own_hi = _bounds(state[i], math.inf)
+        if max(lo, own_lo) >= min(hi, own_hi):
             return True
     return False
 
 
-def _complement(line: _Line, values: list[int], state: list[int]) -> int | None:
-    """The next cell to hide in a line: its smallest published non-zero member, else its total."""
-    candidates = [
-        (values[i], position, i)
-        for position, i in enumerate(line.members)
-        if state[i] == _PUBLISHED and values[i] > 0
-    ]
-    if candidates:
-        return min(candidates)[2]
-    if line.total is not None and state[line.total] == _PUBLISHED and values[line.total] > 0:
-        return line.total
-    return None
+def _line_by_line(values: list[int], state: list[int], lines: Sequence[_Line]) -> list[int]:
+    """A fast first round of complements: until no single line pins a hidden cell.
 
-
-def _protect(values: list[int], passes: Sequence[Sequence[_Line]]) -> list[int]:
-    """Primary then complementary suppression; the state (published, small, complement) per cell.
-
-    Each pass (e.g. all rows, then all columns) fixes its lines in order; the
-    passes repeat until one full round hides nothing more. A line that stays
-    exposed with nothing left to hide raises a :class:`DisclosureWarning`.
+    Each pinned line gets its smallest published non-zero member hidden (its
+    total when nothing else is left), lines in order, repeated until a round
+    hides nothing. What lines do together is left to the audit.
     """
-    state = [_SMALL if is_small(v) else _PUBLISHED for v in values]
+    state = list(state)
     changed = True
     while changed:
         changed = False
-        for lines in passes:
-            for line in lines:
-                while _pinned(line, values, state):
-                    cell = _complement(line, values, state)
-                    if cell is None:
-                        break
-                    state[cell] = _COMPLEMENT
-                    changed = True
-    # checked at the end: a later pass may have hidden a total that was missing
-    exposed = [line.label for lines in passes for line in lines if _pinned(line, values, state)]
-    if exposed:
-        warnings.warn(
-            "a suppressed count can still be worked out from its line's total and nothing "
-            f"is left to hide in: {'; '.join(exposed)}; merge categories or do not publish "
-            "that total",
-            DisclosureWarning,
-            stacklevel=3,
-        )
+        for line in lines:
+            while _pinned(line, values, state):
+                free = [
+                    (values[i], n, i)
+                    for n, i in enumerate(line.cells())
+                    if state[i] == _PUBLISHED and values[i] > 0
+                ]
+                if not free:
+                    break
+                state[min(free)[2]] = _COMPLEMENT
+                changed = True
+    return state
+
+
+def protect(
+    values: list[int], lines: Sequence[_Line], what: str, unseen: Sequence[int] = ()
+) -> list[int]:
+    """Primary then complementary suppression, audited jointly; the state of every cell.
+
+    Every count from 1 to ``THRESHOLD - 1`` is hidden; in a big table, a first
+    round of complements makes every line safe on its own (:func:`_line_by_line`);
+    then the joint audit (:func:`intervals`) checks every hidden cell, and while one
+    can be narrowed, one more cell is hidden for it (:func:`_complement_for`).
+    Hiding a cell only widens what readers can work out, so a cell found
+    protected stays protected and the loop ends, with every hidden cell
+    protected or with :class:`DisclosureError`.
+
+    Parameters
+    ----------
+    values : list of int
+        Every cell's count.
+    lines : sequence of _Line
+        The totals readers know.
+    what : str
+        How an error names the table.
+    unseen : sequence of int
+        Cells shown nowhere (neither audited nor hidden as complements).
+
+    Raises
+    ------
+    DisclosureError
+        A hidden cell stays exposed with nothing left to hide; ``what`` names the table.
+    """
+    state = [_SMALL if is_small(v) else _PUBLISHED for v in values]
+    for i in unseen:
+        state[i] = _UNSEEN
+    if len(values) > LINE_BY_LINE_FROM:
+        state = _line_by_line(values, state, lines)
+    pending = [i for i, s in enumerate(state) if s in (_SMALL, _COMPLEMENT)]
+    while pending:
+        found = intervals(values, state, lines, pending)
+        pending = [i for i in pending if not _protected(state[i], found[i])]
+        if not pending:
+            break
+        pending.sort(key=lambda i: (state[i] != _SMALL, i))
+        cell = pending[0]
+        complement = _complement_for(values, state, lines, cell)
+        if complement is None:
+            labels = sorted({line.label for line in lines if cell in line.cells()})
+            kind = f"a count under {THRESHOLD}" if state[cell] == _SMALL else "a withheld count"
+            raise DisclosureError(
+                f"{what}: {kind} can be worked out from the totals of "
+                f"{'; '.join(labels)} and nothing is left to hide; merge categories or do not "
+                "publish those totals"
+            )
+        state[complement] = _COMPLEMENT
+        pending.append(complement)
     return state
 
 
@@ -218,106 +547,6 @@ def _count_columns(
     return columns
 
 
-class _Grid:
-    """The cells of a wide count table, flattened row by row, and where its totals lie.
-
-    Parameters
-    ----------
-    index : Index
-        The table's row labels, for messages.
-    columns : list
-        The count columns.
-    row_total : column label, optional
-        The column of row totals, the last of the grid.
-    column_total_row : bool
-        Whether the last row holds the column totals.
-
-    Raises
-    ------
-    ValueError
-        A totals row with no row above it.
-    """
-
-    def __init__(
-        self,
-        index: pd.Index,
-        columns: list[Hashable],
-        row_total: Hashable | None,
-        column_total_row: bool,
-    ):
-        self.index = index
-        self.names = columns + ([row_total] if row_total is not None else [])
-        self.n_rows, self.n_cols = len(index), len(self.names)
-        if column_total_row and self.n_rows < 2:
-            raise ValueError("table: a totals row needs at least one row above it")
-        self.body = range(len(columns))
-        self.data_rows = range(self.n_rows - 1) if column_total_row else range(self.n_rows)
-        self.total_column = len(columns) if row_total is not None else None
-        self.totals_row = self.n_rows - 1 if column_total_row else None
-
-    def cell(self, r: int, j: int) -> int:
-        """Flat index of the cell in row position ``r`` and grid column ``j``."""
-        return r * self.n_cols + j
-
-    def counts(self, table: pd.DataFrame) -> list[int]:
-        """The grid's cells of ``table`` as counts, row by row."""
-        by_column = [_as_counts(table[c], c) for c in self.names]
-        return [by_column[j][r] for r in range(self.n_rows) for j in range(self.n_cols)]
-
-
-def _check_totals(grid: _Grid, values: list[int]) -> None:
-    """Raise unless the row totals and the totals row are the sums they claim to be."""
-    cell = grid.cell
-    for r in range(grid.n_rows):
-        expected = sum(values[cell(r, j)] for j in grid.body)
-        if grid.total_column is not None and values[cell(r, grid.total_column)] != expected:
-            raise ValueError(
-                f"table: {_row(grid.index, r)}, column {grid.names[grid.total_column]!r}: "
-                f"{values[cell(r, grid.total_column)]} is not the sum of the count columns "
-                f"({expected})"
-            )
-    for j in range(grid.n_cols if grid.totals_row is not None else 0):
-        expected = sum(values[cell(r, j)] for r in grid.data_rows)
-        if values[cell(grid.totals_row, j)] != expected:
-            raise ValueError(
-                f"table: {_row(grid.index, grid.totals_row)}, column {grid.names[j]!r}: "
-                f"{values[cell(grid.totals_row, j)]} is not the sum of the rows above ({expected})"
-            )
-
-
-def _row_lines(grid: _Grid, values: list[int]) -> list[_Line]:
-    """Every row as a line, top to bottom (the totals row last), with its row total if shown."""
-    lines = []
-    for r in range(grid.n_rows):
-        members = tuple(grid.cell(r, j) for j in grid.body)
-        total = grid.cell(r, grid.total_column) if grid.total_column is not None else None
-        lines.append(_Line(_row(grid.index, r), members, total, sum(values[i] for i in members)))
-    return lines
-
-
-def _column_lines(grid: _Grid, values: list[int]) -> list[_Line]:
-    """Every column as a line, left to right (the row totals last), with its total if shown."""
-    lines = []
-    for j in range(grid.n_cols):
-        members = tuple(grid.cell(r, j) for r in grid.data_rows)
-        total = grid.cell(grid.totals_row, j) if grid.totals_row is not None else None
-        label = f"column {grid.names[j]!r}"
-        lines.append(_Line(label, members, total, sum(values[i] for i in members)))
-    return lines
-
-
-def _shown(table: pd.DataFrame, grid: _Grid, values: list[int], state: list[int]) -> pd.DataFrame:
-    """A copy of ``table`` whose grid shows each count or the mark of its state."""
-    out = table.copy()
-    for j, name in enumerate(grid.names):
-        shown = [
-            _MARKS.get(state[grid.cell(r, j)], values[grid.cell(r, j)]) for r in range(grid.n_rows)
-        ]
-        # an array, not a Series, so a duplicated index cannot misalign the column
-        out[name] = np.array(shown, dtype=object)
-    return out
-
-
 def suppress_counts(
     table: pd.DataFrame,
     count_columns: list[str] | None = None,
@@ -326,6 +555,7 @@ def suppress_counts(
     *,
     row_totals_known: bool = True,
     column_totals_known: bool | None = None,
+    what: str = "table",
 ) -> pd.DataFrame:
     """Hide small counts of a wide table and every cell that would give them away.
 
@@ -336,28 +566,18 @@ def suppress_counts(
     **Complementary suppression.** A *line* is a row or a column whose total
     readers know, because the table shows it (``row_total``,
     ``column_total_row``) or because it is published elsewhere
-    (``row_totals_known``, ``column_totals_known``). A line is *exposed* when
-    its total, its published cells and the marks of its hidden cells (a
-    ``"<5"`` is 1 to 4, an ``"x"`` is at least ``THRESHOLD``) leave some hidden
-    cell of the line a single possible value. The usual case is one hidden
-    cell alone in its line: it equals the total minus the rest. Rarer: two
-    ``"<5"`` cells whose sum is 2. An exposed line gets one more cell hidden,
-    marked :data:`COMPLEMENT_MARK`: its smallest published non-zero cell
-    (earliest in the line on a tie), or, if all its other cells are zero or
-    hidden, its total when the table shows it. Rows are fixed top to bottom
-    (the totals row last), then columns left to right (the row-total column
-    last), and the two passes repeat until a round hides nothing, since a
-    complement hidden for a row can leave its column exposed and the other
-    way round. The result is deterministic.
+    (``row_totals_known``, ``column_totals_known``). While a reader could narrow
+    a hidden small count below its full range of 1 to 4 by solving every line
+    together (:func:`intervals`), one more cell is hidden as
+    :data:`COMPLEMENT_MARK`: the smallest published non-zero cell of its lines
+    that protects it (earliest on a tie), else the one that helps most, then
+    cells of lines tied to it, totals included. The result is deterministic.
 
-    **Guarantee.** In the returned table, no hidden cell can be worked out
-    from a single row or column total and the cells published beside it:
-    every line with a hidden cell has at least two, and even with the marks'
-    ranges each keeps at least two possible values. This is not a full
-    linear-programming audit. Combining several lines at once can narrow
-    a hidden value (and, in rare patterns, pin it), and a reader who knows
-    that complements are chosen smallest first learns that a complement is no
-    larger than the published cells of the line that needed it.
+    **Guarantee.** In the returned table, with the marks' ranges and every known
+    total, each hidden small count can still be any of 1 to ``THRESHOLD - 1``:
+    an exact integer audit of rows and columns together, not one line at a
+    time. A reader who knows how complements are chosen may learn a little more
+    (that a complement is no larger than the cells passed over for it).
 
     Parameters
     ----------
@@ -368,20 +588,19 @@ def suppress_counts(
         ``row_total``. Other columns (labels) are left alone.
     row_total : str, optional
         A column holding each row's total; it must equal the sum of the count
-        columns. Hidden like any count, and hidden as a complement when a
-        row has nothing else to hide.
+        columns. Hidden like any count, and as a complement when needed.
     column_total_row : bool
         Whether the last row holds the column totals; it must equal the sum of
-        the rows above. Hidden like any count, and hidden as a complement
-        when a column has nothing else to hide.
+        the rows above. Hidden like any count, and as a complement when needed.
     row_totals_known : bool
         Whether readers know the row totals although the table does not show
         them (e.g. each row is a network whose size is published elsewhere).
         True by default, to err on the safe side; irrelevant when
         ``row_total`` is given.
     column_totals_known : bool, optional
-        Likewise for column totals; by default, the same as
-        ``column_total_row``.
+        Likewise for column totals; by default, the same as ``column_total_row``.
+    what : str
+        How an error names the table.
 
     Returns
     -------
@@ -394,25 +613,91 @@ def suppress_counts(
     ------
     ValueError
         A cell that is not a count, or a total that is not the sum it claims.
-
-    Warns
-    -----
-    DisclosureWarning
-        A line stays exposed with nothing left to hide. Mostly when its total
-        is published outside the table, so cannot be hidden (a row whose only
-        non-zero cell is small, with ``row_totals_known`` and no
-        ``row_total``); also in degenerate lines such as four 1s totalling 4,
-        where every cell is ``"<5"`` and so must be 1.
+    DisclosureError
+        A small count stays exposed with nothing left to hide: a row whose only
+        non-zero cell is small while its total is published elsewhere, or four
+        1s totalling 4, where every cell is ``"<5"`` and so must be 1.
     """
     columns = _count_columns(table, count_columns, row_total)
-    grid = _Grid(table.index, columns, row_total, column_total_row)
-    values = grid.counts(table)
-    _check_totals(grid, values)
-    rows = _row_lines(grid, values) if row_total is not None or row_totals_known else []
-    known = column_total_row or bool(column_totals_known)
-    cols = _column_lines(grid, values) if known else []
-    state = _protect(values, [rows, cols])
-    return _shown(table, grid, values, state)
+    grid = _Grid(table, columns, row_total, column_total_row)
+    grid.check_totals()
+    lines = []
+    if row_total is not None or row_totals_known:
+        lines += grid.row_lines()
+    if column_total_row or bool(column_totals_known):
+        lines += grid.column_lines()
+    state = protect(grid.values, lines, what)
+    return grid.shown(state)
+
+
+class _Grid:
+    """A wide table's count cells, flattened row by row, and its rows and columns as lines."""
+
+    def __init__(self, table, columns, row_total, column_total_row):
+        if column_total_row and len(table) < 2:
+            raise ValueError("table: a totals row needs at least one row above it")
+        self.table = table
+        self.columns = list(columns)
+        self.names = self.columns + ([row_total] if row_total is not None else [])
+        self.row_total = row_total
+        self.n_rows, self.n_cols = len(table), len(self.names)
+        by_column = [_as_counts(table[c], c) for c in self.names]
+        self.values = [by_column[j][r] for r in range(self.n_rows) for j in range(self.n_cols)]
+        self.total_column = len(self.columns) if row_total is not None else None
+        self.totals_row = self.n_rows - 1 if column_total_row else None
+        self.data_rows = range(self.n_rows - 1) if column_total_row else range(self.n_rows)
+
+    def cell(self, r: int, j: int) -> int:
+        return r * self.n_cols + j
+
+    def check_totals(self) -> None:
+        """A shown total must be the sum it claims, or the table is refused in one line."""
+        index, values, cell = self.table.index, self.values, self.cell
+        for r in range(self.n_rows if self.total_column is not None else 0):
+            expected = sum(values[cell(r, j)] for j in range(len(self.columns)))
+            if values[cell(r, self.total_column)] != expected:
+                raise ValueError(
+                    f"table: {_row(index, r)}, column {self.row_total!r}: "
+                    f"{values[cell(r, self.total_column)]} is not the sum of the count columns "
+                    f"({expected})"
+                )
+        for j in range(self.n_cols if self.totals_row is not None else 0):
+            expected = sum(values[cell(r, j)] for r in self.data_rows)
+            if values[cell(self.totals_row, j)] != expected:
+                raise ValueError(
+                    f"table: {_row(index, self.totals_row)}, column {self.names[j]!r}: "
+                    f"{values[cell(self.totals_row, j)]} is not the sum of the rows above "
+                    f"({expected})"
+                )
+
+    def row_lines(self) -> list[_Line]:
+        lines = []
+        for r in range(self.n_rows):
+            members = tuple(self.cell(r, j) for j in range(len(self.columns)))
+            total = self.cell(r, self.total_column) if self.total_column is not None else None
+            value = sum(self.values[i] for i in members)
+            lines.append(_Line(_row(self.table.index, r), members, total, value))
+        return lines
+
+    def column_lines(self) -> list[_Line]:
+        lines = []
+        for j in range(self.n_cols):
+            members = tuple(self.cell(r, j) for r in self.data_rows)
+            total = self.cell(self.totals_row, j) if self.totals_row is not None else None
+            value = sum(self.values[i] for i in members)
+            lines.append(_Line(f"column {self.names[j]!r}", members, total, value))
+        return lines
+
+    def shown(self, state: list[int]) -> pd.DataFrame:
+        out = self.table.copy()
+        for j, name in enumerate(self.names):
+            shown = [
+                _MARKS.get(state[self.cell(r, j)], self.values[self.cell(r, j)])
+                for r in range(self.n_rows)
+            ]
+            # an array, not a Series, so a duplicated index cannot misalign the column
+            out[name] = np.array(shown, dtype=object)
+        return out
 
 
 def _group_lines(df: pd.DataFrame, by: Sequence[Hashable], values: list[int]) -> list[_Line]:
@@ -438,6 +723,7 @@ def suppress_long(
     by: list[str],
     *,
     also_by: list[str] | None = None,
+    what: str = "table",
 ) -> pd.DataFrame:
     """Hide small counts of a tidy count table and every count that would give them away.
 
@@ -445,15 +731,11 @@ def suppress_long(
     columns ``network_id, code, n_segments``. Counts from 1 to
     ``THRESHOLD - 1`` become :data:`SMALL_MARK`. The rows sharing the same
     ``by`` values form a group whose total readers are assumed to know (e.g.
-    a network's number of coded segments); within each group, the
-    complementary suppression of :func:`suppress_counts` applies, with the
-    group as the line and its total published outside the table. Groups of
-    ``also_by``, when given, are lines too (e.g. ``["code"]`` when each code's
-    total over all networks is published), and the two kinds of group are
-    fixed alternately until nothing changes.
-
-    The guarantee and its limits are those of :func:`suppress_counts`. Rows
-    absent from a tidy table are zeros and are never hidden.
+    a network's number of coded segments); groups of ``also_by``, when given,
+    are known totals too (e.g. ``["code"]`` when each code's total over all
+    networks is published). Complements are chosen and audited as in
+    :func:`suppress_counts`, over every group at once. Rows absent from a tidy
+    table are zeros and are never hidden.
 
     Parameters
     ----------
@@ -466,6 +748,8 @@ def suppress_long(
         Columns whose groups have published totals; empty for one group.
     also_by : list of str, optional
         Columns of a second grouping with published totals.
+    what : str
+        How an error names the table.
 
     Returns
     -------
@@ -477,25 +761,110 @@ def suppress_long(
     ------
     ValueError
         A missing column, or a value that is not a count.
-
-    Warns
-    -----
-    DisclosureWarning
-        A group stays exposed: its only non-zero count is small, so the
-        published group total gives it away.
+    DisclosureError
+        A group's only non-zero count is small, so its published total gives it away.
     """
     named = [count_column, *by, *(also_by or [])]
     missing = [repr(c) for c in named if c not in df.columns]
     if missing:
         raise ValueError(f"table: no column {', '.join(missing)}")
     values = _as_counts(df[count_column], count_column)
-    passes = [_group_lines(df, by, values)]
+    lines = _group_lines(df, by, values)
     if also_by is not None:
-        passes.append(_group_lines(df, also_by, values))
-    state = _protect(values, passes)
+        lines += _group_lines(df, also_by, values)
+    state = protect(values, lines, what)
     out = df.copy()
     shown = [_MARKS.get(s, v) for s, v in zip(state, values, strict=True)]
     out[count_column] = np.array(shown, dtype=object)
+    return out
+
+
+def suppress_rates(
+    table: pd.DataFrame,
+    denominator: str,
+    rates: Mapping[str, str],
+    *,
+    column_totals_known: bool = False,
+    what: str = "table",
+) -> pd.DataFrame:
+    """Hide a table's small denominators, and every rate that would give a small count away.
+
+    Each rate column over ``denominator`` (one row per unit, e.g. network)
+    stands for two counts per row: the people it counts (``rate *
+    denominator``, rounded) and the others. Every small one of these and of the
+    denominators is hidden, with complements, and the three counts of a rate
+    sum to the denominator in every row; when ``column_totals_known``, each
+    count column's total over the rows is known too (e.g. the overall rate is
+    published), so the audit solves rows and columns together. A rate is shown
+    only when both its counts are; the other columns of a row whose
+    denominator is small (means over its people) are hidden too.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per unit; ``denominator`` holds counts, the rate columns shares
+        in [0, 1] (missing where the denominator is 0).
+    denominator : str
+        The count column the rates are computed over.
+    rates : mapping of str to str
+        Rate column -> what it counts, in words (for error messages).
+    column_totals_known : bool
+        Whether the column totals (all units together) are published.
+    what : str
+        How an error names the table.
+
+    Returns
+    -------
+    DataFrame
+        A copy; ``denominator`` holds ints and marks, each rate column floats
+        or marks, other float columns of a small-denominator row the small mark.
+    """
+    missing = [repr(c) for c in [denominator, *rates] if c not in table.columns]
+    if missing:
+        raise ValueError(f"table: no column {', '.join(missing)}")
+    n = _as_counts(table[denominator], denominator)
+    parts = {denominator: n}
+    for column in rates:
+        share = table[column].to_numpy(dtype=float, na_value=np.nan)
+        counted = [
+            0 if d == 0 or np.isnan(s) else int(round(s * d)) for s, d in zip(share, n, strict=True)
+        ]
+        parts[f"{column} (counted)"] = counted
+        parts[f"{column} (others)"] = [d - k for d, k in zip(n, counted, strict=True)]
+    names = list(parts)
+    width, rows = len(names), len(n)
+    values = [parts[name][r] for r in range(rows) for name in names]
+    lines = []
+    for r in range(rows):
+        for j in range(1, width, 2):  # counted + others = denominator, in every row
+            lines.append(
+                _Line(_row(table.index, r), (r * width + j, r * width + j + 1), r * width, n[r])
+            )
+    if column_totals_known:
+        for j, name in enumerate(names):
+            members = tuple(r * width + j for r in range(rows))
+            lines.append(_Line(f"column {name!r}", members, None, sum(values[i] for i in members)))
+    # a row with a small denominator shows none of its rates: its counts are seen nowhere
+    unseen = [r * width + j for r in range(rows) if is_small(n[r]) for j in range(1, width)]
+    state = protect(values, lines, what, unseen)
+    out = table.copy()
+    floats = [c for c in out.columns if pd.api.types.is_float_dtype(out[c]) and c not in rates]
+    shown_n, hidden_row = [], []
+    for r in range(rows):
+        s = state[r * width]
+        shown_n.append(_MARKS.get(s, n[r]))
+        hidden_row.append(s == _SMALL)
+    out[denominator] = np.array(shown_n, dtype=object)
+    for k, column in enumerate(rates):
+        j = 1 + 2 * k
+        cells = []
+        for r in range(rows):
+            a, b = state[r * width + j], state[r * width + j + 1]
+            hidden = hidden_row[r] or a != _PUBLISHED or b != _PUBLISHED
+            cells.append(SMALL_MARK if hidden else table[column].iloc[r])
+        out[column] = np.array(cells, dtype=object)
+    for column in floats:
+        out[column] = out[column].astype(object).where(~np.array(hidden_row), SMALL_MARK)
     return out
 
 

@@ -41,9 +41,18 @@ def count_text(n) -> str:
 
 
 def rate_text(rate, n) -> str:
-    """A rate for prose, hidden when its denominator counts fewer than five people."""
-    if privacy.is_small(int(n)):
+    """A rate of ``n`` people for prose, hidden when it would count fewer than five people.
+
+    Not when ``n`` is small, nor when the people it counts (``rate * n``) or the
+    others are (:func:`compendium.report.privacy.publishable_share`).
+    """
+    n = int(n)
+    if privacy.is_small(n):
         return f"not shown (fewer than {privacy.THRESHOLD} people)"
+    if rate is None or rate != rate:  # missing: nothing to count
+        return fmt(rate, percent=True)
+    if not privacy.publishable_share(round(float(rate) * n), n):
+        return f"not shown (it would count fewer than {privacy.THRESHOLD} people)"
     return fmt(rate, percent=True)
 
 

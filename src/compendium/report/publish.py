@@ -17,6 +17,71 @@ from . import privacy
 from .escape import html_table
 from .prose import count_text, fmt, readable
 
+#: Which totals of a count table its readers know: shown in the table, or published
+#: elsewhere in the book (e.g. each network's number of discharges on its own page).
+TOTALS = ("none", "rows", "columns", "both")
+
+
+def protected(
+    df: pd.DataFrame,
+    counts: tuple[str, ...] = (),
+    totals: str | None = None,
+    denominator: str | None = None,
+    rates: Mapping[str, str] | None = None,
+    what: str = "table",
+) -> pd.DataFrame:
+    """``df`` under disclosure control, as a table or a figure may publish it.
+
+    Parameters
+    ----------
+    counts : tuple of str
+        Columns counting people or their records: small ones are withheld, with
+        complements (:func:`compendium.report.privacy.suppress_counts`).
+    totals : {"none", "rows", "columns", "both"}
+        Which totals of the count columns readers know; required with counts,
+        because what a hidden count can be worked back from depends on it.
+    denominator : str, optional
+        A count column that rates of the row are computed over: its small
+        values hide the row's rates and means.
+    rates : mapping of str to str, optional
+        Rate columns over ``denominator`` -> what they count, in words; a rate
+        is withheld too when the people it counts, or the others, are fewer than
+        five (:func:`compendium.report.privacy.suppress_rates`).
+    what : str
+        How an error names the table.
+
+    Raises
+    ------
+    compendium.report.privacy.DisclosureError
+        The table cannot be protected: the build stops rather than publish it.
+    """
+    out = df.reset_index(drop=True).copy()
+    if not counts and denominator is None:
+        return out
+    if totals not in TOTALS:
+        raise ValueError(
+            f"{what}: say which totals of the counts readers know: totals= one of {TOTALS}"
+        )
+    rows, columns = totals in ("rows", "both"), totals in ("columns", "both")
+    if denominator is not None:
+        if set(counts) - {denominator}:
+            raise ValueError(f"{what}: with a denominator, it is the only count column")
+        return privacy.suppress_rates(
+            out, denominator, rates or {}, column_totals_known=columns, what=what
+        )
+    return privacy.suppress_counts(
+        out,
+        count_columns=list(counts),
+        row_totals_known=rows,
+        column_totals_known=columns,
+        what=what,
+    )
+
+
+def numeric(df: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``df`` with ``column`` as numbers, withheld values missing (for a figure)."""
+    return df.assign(**{column: pd.to_numeric(df[column], errors="coerce")})
+
 
 def table(
     df: pd.DataFrame,
@@ -25,16 +90,18 @@ def table(
     digits: int = 2,
     counts: tuple[str, ...] = (),
     denominator: str | None = None,
+    *,
+    totals: str | None = None,
+    rates: Mapping[str, str] | None = None,
+    what: str = "table",
 ):
     """``df`` styled for the book: code columns made readable, columns renamed, no index.
 
     Every published table goes through here, so disclosure control and HTML escaping
-    are applied here: every cell and column label is escaped
-    (:func:`compendium.report.escape.html_table`), so a name reads as written. For
-    disclosure control, ``counts`` name the columns that count people or their records; their
-    small cells are suppressed (:func:`compendium.report.privacy.suppress_counts`), and
-    when ``denominator`` (one of ``counts``) is small, the row's rates are hidden
-    too, since a rate over fewer than five people discloses them.
+    are applied here: disclosure control by :func:`protected` (``counts``, ``totals``,
+    ``denominator`` and ``rates`` say what is counted and what readers know), then every
+    cell and column label is escaped (:func:`compendium.report.escape.html_table`), so a
+    name reads as written.
 
     Parameters
     ----------
@@ -42,25 +109,17 @@ def table(
         Column renames (``{"n": "Organizations"}``); other columns get a readable name.
     codes : tuple of str
         Columns holding vocabulary codes to show as words.
-    counts : tuple of str
-        Columns of person counts, subject to small-cell suppression.
-    denominator : str, optional
-        Count column that rates in the row are computed over.
+    digits : int
+        Decimals of the float columns.
 
     Returns
     -------
     pandas.io.formats.style.Styler
     """
-    out = df.reset_index(drop=True).copy()
+    floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
+    out = protected(df, counts, totals, denominator, rates, what)
     for col in codes:
         out[col] = out[col].map(readable)
-    floats = [c for c in out.columns if pd.api.types.is_float_dtype(out[c])]
-    if denominator is not None:
-        small = out[denominator].between(1, privacy.THRESHOLD - 1)
-        for col in floats:
-            out[col] = out[col].astype(object).where(~small, privacy.SMALL_MARK)
-    if counts:
-        out = privacy.suppress_counts(out, count_columns=list(counts))
     names = {c: (labels or {}).get(c, readable(c)) for c in out.columns}
     out = out.rename(columns=names)
     formats = {
@@ -103,6 +162,13 @@ def glue_values(
         glue(name, raw, display=False)
         glue(f"{name}_text", text, display=False)
 
+
+#: The outcome rates over discharges, and whom each counts (for disclosure control).
+OUTCOME_RATES = {
+    "fuh7_rate": "people followed up within 7 days",
+    "fuh30_rate": "people followed up within 30 days",
+    "readmission30_rate": "people readmitted within 30 days",
+}
 
 #: Display names of the columns the notebooks show.
 SUMMARY_LABELS = {
