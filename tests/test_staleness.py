@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO
+from .conftest import REPO, make_project
 
 pytestmark = pytest.mark.slow
 
@@ -39,11 +39,7 @@ def compendium(root: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    from compendium.ingest.synth import write
-
-    root = tmp_path_factory.mktemp("staleness")
-    for folder in ("notebooks", "workflow", "book"):
-        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("_build", ".*"))
+    root = make_project(tmp_path_factory, "staleness", seed=11, n_networks=2)
     shutil.copytree(
         REPO / "src" / "compendium",
         root / "src" / "compendium",
@@ -63,7 +59,6 @@ def project(tmp_path_factory) -> Path:
         }
     )
     nb_path.write_text(json.dumps(nb, indent=1))
-    write(root / "data", seed=11, n_networks=2)
     proc = compendium(root, "build", "--cores", "2")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return root
