@@ -841,9 +841,13 @@ def suppress_rates(
                 _Line(_row(table.index, r), (r * width + j, r * width + j + 1), r * width, n[r])
             )
     if column_totals_known:
+        overall = sum(n)
         for j, name in enumerate(names):
             members = tuple(r * width + j for r in range(rows))
-            lines.append(_Line(f"column {name!r}", members, None, sum(values[i] for i in members)))
+            total = sum(values[i] for i in members)
+            # an overall rate that counts fewer than five people is not published either
+            if j == 0 or publishable_share(total, overall):
+                lines.append(_Line(f"column {name!r}", members, None, total))
     # a row with a small denominator shows none of its rates: its counts are seen nowhere
     unseen = [r * width + j for r in range(rows) if is_small(n[r]) for j in range(1, width)]
     state = protect(values, lines, what, unseen)

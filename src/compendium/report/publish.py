@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from . import privacy
-from .escape import html_table
+from .escape import html_table, html_text
 from .prose import count_text, fmt, readable
 
 #: Which totals of a count table its readers know: shown in the table, or published
@@ -63,19 +63,48 @@ def protected(
             f"{what}: say which totals of the counts readers know: totals= one of {TOTALS}"
         )
     rows, columns = totals in ("rows", "both"), totals in ("columns", "both")
-    if denominator is not None:
-        if set(counts) - {denominator}:
-            raise ValueError(f"{what}: with a denominator, it is the only count column")
-        return privacy.suppress_rates(
-            out, denominator, rates or {}, column_totals_known=columns, what=what
+    if denominator is not None and set(counts) - {denominator}:
+        raise ValueError(f"{what}: with a denominator, it is the only count column")
+    try:
+        if denominator is not None:
+            return privacy.suppress_rates(
+                out, denominator, rates or {}, column_totals_known=columns, what=what
+            )
+        return privacy.suppress_counts(
+            out,
+            count_columns=list(counts),
+            row_totals_known=rows,
+            column_totals_known=columns,
+            what=what,
         )
-    return privacy.suppress_counts(
-        out,
-        count_columns=list(counts),
-        row_totals_known=rows,
-        column_totals_known=columns,
-        what=what,
-    )
+    except privacy.DisclosureError as err:
+        return withheld(out, counts, denominator, rates, str(err))
+
+
+#: What every count and rate of a table that cannot be protected is replaced by.
+WITHHELD = "withheld"
+
+
+def withheld(
+    df: pd.DataFrame,
+    counts: tuple[str, ...],
+    denominator: str | None,
+    rates: Mapping[str, str] | None,
+    why: str,
+) -> pd.DataFrame:
+    """``df`` with every count, rate and mean withheld: a table no complement can protect.
+
+    The labels stay, so readers see what the table is about; ``why`` (the
+    :class:`~compendium.report.privacy.DisclosureError`'s message) is kept in
+    ``attrs["withheld"]``, and :func:`table` prints it under the table.
+    """
+    out = df.copy()
+    numbers = {*counts, *(rates or {}), *([denominator] if denominator else [])}
+    numbers |= {c for c in out.columns if pd.api.types.is_float_dtype(out[c])}
+    for column in numbers:
+        out[column] = WITHHELD
+    out.attrs["withheld"] = why
+    return out
 
 
 def numeric(df: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -126,14 +155,23 @@ def table(
         names[c]: (lambda v, d=digits: v if isinstance(v, str) else fmt(v, d)) for c in floats
     }
     classes = "compendium-table compendium-counts" if counts else "compendium-table"
+    why = out.attrs.get("withheld")
     # The table's HTML id from its content, not at random: the same results give the
     # same notebook bytes (and the book's incremental build skips an unchanged page).
     uuid = hashlib.sha256(out.to_csv(index=False).encode()).hexdigest()[:8]
-    return (
+    styled = (
         html_table(out.style.hide(axis="index"), formats)
         .set_table_attributes(f'class="{classes}"')
         .set_uuid(uuid)
     )
+    if why:  # a table no complement could protect: its numbers are withheld, and it says why
+        styled = styled.set_caption(
+            html_text(
+                "Every count and rate of this table is withheld by disclosure control: "
+                + why.split(": ", 1)[-1]
+            )
+        )
+    return styled
 
 
 def glue_values(
