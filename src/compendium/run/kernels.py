@@ -67,7 +67,8 @@ def _preload() -> list[str]:
     names = list(PRELOAD)
     for package in NOTEBOOK_PACKAGES:
         module = importlib.import_module(package)
-        names += [m.name for m in pkgutil.iter_modules(module.__path__, prefix=f"{package}.")]
+        if hasattr(module, "__path__"):  # a package: its modules too (a module is imported)
+            names += [m.name for m in pkgutil.iter_modules(module.__path__, prefix=f"{package}.")]
     failed = []
     with warnings.catch_warnings(record=True) as caught:
         for name in names:

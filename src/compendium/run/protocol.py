@@ -98,6 +98,10 @@ def lane_main(prog: str, roles: dict, argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         roles[args.role](args)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()  # os._exit() below would leave without a word
     finally:
         # no interpreter teardown of pandas, matplotlib and co.: it takes most of a second
         sys.stdout.flush()
