@@ -120,8 +120,9 @@ def _zygote(args) -> None:
             key=new_id_bytes(),
             kernel_name=KERNEL_NAME,
         )
-        workdir = kdir / "work"
-        workdir.mkdir()
+        # the build folder: the data folders a job's parameters name are relative to it
+        workdir = Path(args.build) if args.build else kdir / "work"
+        workdir.mkdir(exist_ok=bool(args.build))
         pid = os.fork()
         if pid == 0:
             _kernel_child(conn_file, workdir, zygote_cwd)
