@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,3 +40,29 @@ def edit_cell(path: Path, row: int, column: str, value: str) -> None:
     cells[header.index(column)] = value
     lines[row - 1] = ",".join(cells)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def copy_project(root: Path, seed: int = 5, n_networks: int = 3) -> Path:
+    """A copy of the project (notebooks, workflow, narrative) in ``root``, with a small package.
+
+    The package is generated in ``root/data`` (the same bytes for the same seed).
+    """
+    from compendium.ingest.synth import write
+
+    for folder in ("notebooks", "workflow", "book"):
+        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("_build", ".*"))
+    write(root / "data", seed=seed, n_networks=n_networks)
+    return root
+
+
+def run_compendium(root: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """``python -m compendium ARGS`` on the project copy in ``root``."""
+    env = {**os.environ, "COMPENDIUM_ROOT": str(root)}
+    env.pop("COMPENDIUM_DATA", None)
+    return subprocess.run(
+        [sys.executable, "-m", "compendium", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -10,7 +10,6 @@ import html
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,21 +23,10 @@ from compendium.data.write import content_hash
 from compendium.paths import CROSS_NETWORK, default_paths
 from compendium.report.prose import fmt
 
-from .conftest import REPO, edit_cell
+from .conftest import copy_project, edit_cell
+from .conftest import run_compendium as compendium
 
 pytestmark = pytest.mark.slow
-
-
-def compendium(root: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COMPENDIUM_ROOT": str(root)}
-    env.pop("COMPENDIUM_DATA", None)
-    return subprocess.run(
-        [sys.executable, "-m", "compendium", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def started_jobs(output: str) -> set[str]:
@@ -54,13 +42,7 @@ def page_text(path: Path) -> str:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """A copy of the project (notebooks, workflow, narrative) with a 3-network package."""
-    from compendium.ingest.synth import write
-
-    root = tmp_path_factory.mktemp("project")
-    for folder in ("notebooks", "workflow", "book"):
-        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("_build", ".*"))
-    write(root / "data", seed=5, n_networks=3)
-    return root
+    return copy_project(tmp_path_factory.mktemp("project"), seed=5, n_networks=3)
 
 
 @pytest.fixture(scope="module")
