@@ -53,7 +53,9 @@ MAX_DIRECTORY_BYTES = 8 << 20
 MAX_TOTAL_BYTES = 4 << 30
 #: The most bytes of XML read: ``project.qde`` inflated, or a ``.qdc`` file.
 MAX_XML_BYTES = 64 << 20
-#: The most elements of an XML document (each becomes a node of a tree in memory).
+#: The most elements of an XML document: each becomes a node of a tree in memory, and
+#: with what the import makes of them 200,000 take up to about 250 MB (they hold some
+#: 60,000 codings).
 MAX_ELEMENTS = 200_000
 #: Positions of a text selection are character offsets that REFI-QDA software writes as
 #: 32-bit integers; one outside 0..MAX_POSITION was written by an overflow.
