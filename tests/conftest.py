@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from unittest import mock
 
@@ -91,9 +92,13 @@ def make_project(tmp_path_factory, name: str, seed: int, n_networks: int) -> Pat
     n_networks=n_networks)``; nothing is built. Each call gives a new folder, named
     after ``name``, that the caller may edit.
     """
+    return copy_project(tmp_path_factory.mktemp(name), seed, n_networks)
+
+
+def copy_project(root: Path, seed: int = 5, n_networks: int = 3) -> Path:
+    """:func:`make_project` into a folder of the caller's choosing (e.g. one with a space)."""
     from compendium.ingest.synth import write
 
-    root = tmp_path_factory.mktemp(name)
     for folder in PROJECT_FOLDERS:
         shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("_build", ".*"))
     write(root / "data", seed=seed, n_networks=n_networks)
@@ -157,3 +162,41 @@ def require_chromium() -> None:
         pdf.find_chromium()
     except pdf.PdfBuildError as err:
         pytest.skip(str(err))
+
+
+#: Runs a command, waits for it and writes its peak memory (kB) to a file. The command is
+#: this launcher's child, not the test process's: a child's ru_maxrss starts from the
+#: memory of the process it was forked from, and a test may have used much.
+_LAUNCHER = """
+import os, subprocess, sys, threading
+proc = subprocess.Popen(sys.argv[3:])
+timer = threading.Timer(float(sys.argv[2]), proc.kill)
+timer.start()
+_, status, usage = os.wait4(proc.pid, 0)
+timer.cancel()
+with open(sys.argv[1], "w") as f:
+    f.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status) & 0xFF)
+"""
+
+
+def run_measured(*args: str, timeout: float = 300) -> tuple[int, str, str, float]:
+    """Run ``python -m compendium ARGS`` in a child process and measure its peak memory.
+
+    Returns the exit status, stdout, stderr and the child's peak resident memory in MB
+    (its ``ru_maxrss`` as :func:`os.wait4` gives it).
+    """
+    env = {k: v for k, v in os.environ.items() if k != "COMPENDIUM_DATA"}
+    with tempfile.TemporaryDirectory() as tmp:
+        peak = Path(tmp) / "peak"
+        command = [sys.executable, "-m", "compendium", *args]
+        proc = subprocess.run(
+            [sys.executable, "-c", _LAUNCHER, str(peak), str(timeout), *command],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=timeout + 30,
+        )
+        kb = int(peak.read_text())
+    return proc.returncode, proc.stdout, proc.stderr, kb / 1024  # ru_maxrss is in kB on Linux

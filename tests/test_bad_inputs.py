@@ -29,11 +29,11 @@ import pytest
 import yaml
 
 from compendium.analysis import network
-from compendium.data.read import load
+from compendium.data.read import MAX_FIELD_CHARS, MAX_ROW_CHARS, load
 from compendium.data.validate import validate
 from compendium.report.prose import fmt
 
-from .conftest import REPO
+from .conftest import REPO, run_measured
 
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
 CASES = sorted(d.name for d in CORPUS.iterdir() if (d / "expected.yaml").is_file())
@@ -183,8 +183,49 @@ def test_a_runaway_quote_in_a_large_file_names_its_row(tmp_path):
     lines[3] = lines[3].replace(",rural_001,", ',"rural_001,', 1)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert [str(p) for p in validate(data)] == [
-        f"{path}, row 4: a value longer than 131072 characters starts in this row: "
+        f"{path}, row 4, column network_id: a value longer than 131072 characters starts in "
+        "this row: "
         'a double quote (") opened there is probably never closed'
+    ]
+
+
+def organizations_with_a_last_row(tmp_path: Path, tail: str) -> tuple[Path, Path, int]:
+    """A copy of the base case whose organizations.csv ends with a row whose name starts
+    ``tail``; the copy, that file and the row."""
+    data = tmp_path / "data"
+    shutil.copytree(CORPUS / "base", data, ignore=shutil.ignore_patterns("expected.yaml"))
+    path = data / "organizations.csv"
+    row = len(path.read_text(encoding="utf-8").splitlines()) + 1
+    with path.open("a", encoding="utf-8") as f:
+        f.write("rural_001-x-01,rural_001,clinic," + tail)
+    return data, path, row
+
+
+def test_a_huge_value_without_a_line_break_is_refused_with_little_memory(tmp_path):
+    """A 256 MiB value and no line break: one line naming the row and the column, and the
+    file is not read into memory (reading it whole once took about 5 times its size)."""
+    data, path, row = organizations_with_a_last_row(tmp_path, "x" * (256 << 20))
+    status, out, err, peak_mb = run_measured("validate", str(data))
+    assert status == 1
+    assert err.splitlines()[:-1] == [
+        f"{path}, row {row}, column name: a value longer than {MAX_FIELD_CHARS} characters "
+        f"starts in this row ({MAX_FIELD_CHARS} is the most a value may hold)"
+    ], out + err
+    assert peak_mb < 300, f"validating took {peak_mb:.0f} MB"
+
+
+def test_a_row_past_the_row_limit_is_refused(tmp_path):
+    # many short values on one line
+    data, path, row = organizations_with_a_last_row(tmp_path, "a," * MAX_ROW_CHARS)
+    assert [str(p) for p in validate(data)] == [
+        f"{path}, row {row}: the row is longer than {MAX_ROW_CHARS} characters, the most a "
+        "row may hold"
+    ]
+    # short quoted values, each with a line break: one row of many short lines
+    data, path, row = organizations_with_a_last_row(tmp_path / "2", '"a\n",' * MAX_ROW_CHARS)
+    assert [str(p) for p in validate(data)] == [
+        f"{path}, row {row}: the row is longer than {MAX_ROW_CHARS} characters, the most a "
+        'row may hold; a double quote (") opened in it is probably never closed'
     ]
 
 

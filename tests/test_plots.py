@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import matplotlib.collections
 import matplotlib.pyplot as plt
 import networkx as nx
@@ -163,6 +165,19 @@ def test_metric_by_network_falls_back_on_ids_and_the_metric_label():
     assert sorted(texts(ax.get_yticklabels())) == ["n1", "n2"]
     assert len(ax.collections[0].get_offsets()) == 2
     assert ax.get_xlabel() == "Hhi"
+
+
+def test_metric_by_network_without_a_defined_value_draws_no_key_and_warns_nothing():
+    """Centralization of networks without ties is undefined: no point, so no legend (asking
+    for one would warn "No artists with labels found", a warning the page used to show)."""
+    table = pd.DataFrame(
+        {"network_id": ["n1", "n2"], "setting": ["rural", "urban_semi_urban"], "hhi": [None] * 2}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = plots.metric_by_network(table.astype({"hhi": float}), "hhi")
+    assert ax.get_legend() is None
+    assert sorted(texts(ax.get_yticklabels())) == ["n1", "n2"]
 
 
 def test_code_frequencies_keeps_the_top_codes_summed_over_hue_levels():

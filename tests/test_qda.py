@@ -8,8 +8,11 @@ and Codebook.xsd of QDA-XML 1.0). ``two_coders.qdpx`` is zipped here from
 
 from __future__ import annotations
 
+import io
 import shutil
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,9 @@ from compendium.analysis import coding
 from compendium.cli import main
 from compendium.data.read import load
 from compendium.data.validate import validate
-from compendium.ingest import qda
+from compendium.ingest import qda, refi
+
+from .conftest import run_measured
 
 QDA = Path(__file__).resolve().parent / "qda"
 PROJECT = QDA / "two_coders"
@@ -333,6 +338,183 @@ def test_a_bad_mapping_file_names_its_row_and_column(capsys, tmp_path, qdpx, pac
     mapping.write_text("name,informant\nInterview 12,rural_001-inf-001\n")
     (problem,) = refused(capsys, package, qdpx, "--mapping", mapping)
     assert problem.startswith(f"{mapping}, row 1: the header must be source_name,informant_id")
+
+
+# -- bounded: archives and files past the limits -------------------------------------
+def raw_zip(path: Path, members: list[tuple], directory_count: int | None = None) -> Path:
+    """A zip archive written byte by byte, so that it can declare what it likes.
+
+    ``members``: (name, stored bytes, CRC-32, declared inflated size, method) each;
+    ``directory_count``: the number of files the end record claims (the true one if None).
+    """
+    out, directory = bytearray(), bytearray()
+    for name, payload, crc, size, method in members:
+        encoded = name.encode()
+        offset = len(out)
+        out += struct.pack(
+            "<4s5H3L2H",
+            b"PK\x03\x04",
+            20,
+            0,
+            method,
+            0,
+            0,
+            crc,
+            len(payload),
+            size,
+            len(encoded),
+            0,
+        )
+        out += encoded + payload
+        directory += struct.pack(
+            "<4s6H3L5H2L",
+            b"PK\x01\x02",
+            20,
+            20,
+            0,
+            method,
+            0,
+            0,
+            crc,
+            len(payload),
+            size,
+            len(encoded),
+            0,
+            0,
+            0,
+            0,
+            0,
+            offset,
+        )
+        directory += encoded
+    count = len(members) if directory_count is None else directory_count
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, len(directory), len(out), 0)
+    path.write_bytes(bytes(out + directory + end))
+    return path
+
+
+def spaces_bomb(path: Path, mib: int, declared: int | None = None) -> Path:
+    """project.qde: an XML start tag, then ``mib`` MiB of spaces, deflated to about 1 kB a MiB.
+
+    It declares its true size and CRC, unless ``declared`` says otherwise (a lying header).
+    """
+    prefix = b'<?xml version="1.0"?>\n<Project xmlns="urn:QDA-XML:project:1.0" name="b">'
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = deflate.compress(prefix) + deflate.flush(zlib.Z_FULL_FLUSH)
+    spaces = b" " * (1 << 20)
+    # after a full flush the compressor starts afresh: each MiB deflates to the same bytes
+    block = deflate.compress(spaces) + deflate.flush(zlib.Z_FULL_FLUSH)
+    stream = head + block * mib + deflate.flush()
+    crc = zlib.crc32(prefix)
+    for _ in range(mib):
+        crc = zlib.crc32(spaces, crc)
+    size = len(prefix) + mib * len(spaces)
+    member = ("project.qde", stream, crc, size if declared is None else declared, 8)
+    return raw_zip(path, [member])
+
+
+def test_a_zip_bomb_is_refused_before_it_inflates_with_little_memory(capsys, tmp_path, package):
+    """2 GiB of XML in 2 MB of archive (once 4.3 GB of memory and 16 s to refuse)."""
+    bomb = spaces_bomb(tmp_path / "bomb.qdpx", 2048)
+    assert bomb.stat().st_size < 3 << 20
+    (problem,) = refused(capsys, package, bomb)
+    assert problem == (
+        f"{bomb}, project.qde: inflates to 2 GiB, more than the 64 MiB an import reads "
+        "(nothing was inflated)"
+    )
+    status, _, err, peak_mb = run_measured("import-qda", str(bomb), "--data", str(package))
+    assert status == 1 and err.splitlines()[0] == problem
+    assert peak_mb < 300, f"refusing the bomb took {peak_mb:.0f} MB"
+
+
+def test_a_member_inflating_past_its_declared_size_is_refused(capsys, tmp_path, package):
+    """The directory says 1 kB; the member inflates to 64 MiB: reading stops at the declared
+    size, and the check of the member's CRC refuses it."""
+    liar = spaces_bomb(tmp_path / "liar.qdpx", 64, declared=1000)
+    (problem,) = refused(capsys, package, liar)
+    assert problem == (
+        f"{liar}: not a readable .qdpx: the zip archive is malformed "
+        "(Bad CRC-32 for file 'project.qde')"
+    )
+
+
+def test_xml_is_read_no_further_than_the_limit(monkeypatch):
+    """The size a stream holds is counted as it is read, whatever was declared."""
+    monkeypatch.setattr(refi, "MAX_XML_BYTES", 3 << 20)
+    stream = io.BytesIO(b'<Project xmlns="urn:QDA-XML:project:1.0">' + b" " * (8 << 20))
+    with pytest.raises(qda.QdaError) as refusal:
+        refi.parse_xml(stream, "f.qdpx", "project.qde")
+    assert str(refusal.value) == (
+        "f.qdpx, project.qde: larger than 3 MiB, the most an import reads (stopped reading there)"
+    )
+    assert stream.tell() <= (3 << 20) + refi._CHUNK
+
+
+def test_archives_past_the_limits_are_refused(capsys, monkeypatch, tmp_path, package):
+    monkeypatch.setattr(refi, "MAX_MEMBERS", 3)
+    text = project_text().encode()
+    qde = ("project.qde", text, zlib.crc32(text), len(text), 0)
+    extra = [(f"sources/{n}.txt", b"", 0, 0, 0) for n in range(3)]
+    many = raw_zip(tmp_path / "many.qdpx", [qde, *extra])
+    assert refused(capsys, package, many) == [
+        f"{many}: the archive holds 4 files, more than 3: too many to read"
+    ]
+    # an end record that under-counts: the directory itself is counted
+    lying = raw_zip(tmp_path / "lying.qdpx", [qde, *extra], directory_count=1)
+    assert refused(capsys, package, lying) == [
+        f"{lying}: the archive holds 4 files, more than 3: too many to read"
+    ]
+    three_gib = 3 << 30  # declared only: nothing of it exists, nothing is inflated
+    videos = [(f"sources/{n}.mp4", b"", 0, three_gib, 0) for n in range(2)]
+    huge = raw_zip(tmp_path / "huge.qdpx", [qde, *videos])
+    assert refused(capsys, package, huge) == [
+        f"{huge}: the archive's files inflate to 6 GiB, more than the 4 GiB an import accepts"
+    ]
+    for name in ("../../escape.txt", "/etc/passwd", "C:\\Windows\\x.txt", "sources/../../x"):
+        outside = raw_zip(tmp_path / "outside.qdpx", [qde, (name, b"", 0, 0, 0)])
+        assert refused(capsys, package, outside) == [
+            f"{outside}: the archive holds {name!r}, a path outside the archive"
+        ]
+
+
+def test_too_many_elements_are_refused(capsys, monkeypatch, qdpx, package):
+    monkeypatch.setattr(refi, "MAX_ELEMENTS", 10)
+    (problem,) = refused(capsys, package, qdpx)
+    assert problem.startswith(f"{qdpx}, project.qde, line ")
+    assert problem.endswith(": more than 10 elements, the most an import reads")
+
+
+def test_a_codebook_file_past_the_limit_is_refused_unread(capsys, tmp_path, package):
+    qdc = tmp_path / "huge.qdc"
+    with qdc.open("wb") as f:
+        f.truncate(65 << 20)  # a sparse file: nothing written, nothing to read
+    assert refused(capsys, package, qdc) == [f"{qdc}: 65 MiB, more than the 64 MiB an import reads"]
+
+
+def test_overflowed_positions_are_not_printed(capsys, tmp_path, package):
+    text = project_text().replace(
+        'startPosition="0" endPosition="51"', ('startPosition="-2147483647" endPosition="51"')
+    )
+    qdpx = build_qdpx(tmp_path / "overflow.qdpx", text)
+    problems = refused(capsys, package, qdpx, "--mapping", SOURCES_MAPPING)
+    assert len(problems) == 1 and "-2147483647" not in problems[0]
+    assert problems[0].endswith(
+        f'<PlainTextSelection guid="{guid("a", 1)}">: the startPosition attribute is out of '
+        "range (0 to 2,147,483,647)"
+    )
+    backwards = project_text().replace(
+        'startPosition="0" endPosition="51"', 'startPosition="51" endPosition="0"'
+    )
+    qdpx = build_qdpx(tmp_path / "backwards.qdpx", backwards)
+    (problem,) = refused(capsys, package, qdpx, "--mapping", SOURCES_MAPPING)
+    assert problem.endswith("the selection ends before it starts (endPosition < startPosition)")
+
+
+def test_a_mapping_file_with_a_huge_value_is_refused_in_one_line(capsys, tmp_path, qdpx, package):
+    mapping = tmp_path / "sources.csv"
+    mapping.write_text("source_name,informant_id\nInterview 12," + "x" * (8 << 20))
+    (problem,) = refused(capsys, package, qdpx, "--mapping", mapping)
+    assert problem.startswith(f"{mapping}, row 2, column informant_id: a value longer than ")
 
 
 # -- a codebook ------------------------------------------------------------------------

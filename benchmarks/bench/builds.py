@@ -65,8 +65,7 @@ def naive(ws: Workspace, root: Path, book_sources: Path, scratch: Path) -> dict:
     per_notebook = []
     for kind, target in runs:
         template, params = template_and_parameters(paths, plan, kind, target)
-        cwd = scratch / f"cwd-{kind}-{target}"
-        cwd.mkdir(exist_ok=True)
+        cwd = paths.build_dir  # the parameters' data folders are relative to it
         cmd = [
             PYTHON,
             "-m",

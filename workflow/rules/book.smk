@@ -23,6 +23,7 @@ rule book:
     log:
         PATHS.logs_dir / "book.log",
     shell:
-        '"{PYTHON}" -m compendium build-book --root {PATHS.root} --data {PATHS.data_dir} '
-        "--build {PATHS.build_dir} --html {PATHS.html_dir} --sentinel {output} > {log} 2>&1 "
-        "|| (cat {log} >&2; exit 1)"
+        # quoted: a clone's folder may have a space in its name
+        '"{PYTHON}" -m compendium build-book --root "{PATHS.root}" --data "{PATHS.data_dir}" '
+        '--build "{PATHS.build_dir}" --html "{PATHS.html_dir}" --sentinel "{output}" > "{log}" 2>&1 '
+        '|| (cat "{log}" >&2; exit 1)'

@@ -49,15 +49,24 @@ def _print_problems(problems) -> None:
 def run(args) -> int:
     from compendium.paths import default_paths, is_committed_data
 
-    from ..data.problems import DataPackageError
-    from ..ingest.qda import QdaError, import_file
+    from ..ingest.refi import QdaError, read
 
     data_dir = default_paths(args.data).data_dir
     if not data_dir.is_dir():
         print(f"{data_dir}: not a folder", file=sys.stderr)
         return 1
     try:
-        result = import_file(args.file, data_dir, args.mapping, dry_run=args.dry_run)
+        qda = read(args.file)  # before pandas and the schema load: a bad file is refused at once
+    except QdaError as err:
+        _print_problems(err.problems)
+        print(f"nothing imported from {args.file}", file=sys.stderr)
+        return 1
+
+    from ..data.problems import DataPackageError
+    from ..ingest.qda import import_file
+
+    try:
+        result = import_file(args.file, data_dir, args.mapping, dry_run=args.dry_run, qda=qda)
     except QdaError as err:
         _print_problems(err.problems)
         print(f"nothing imported from {args.file}", file=sys.stderr)

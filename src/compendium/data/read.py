@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -26,66 +27,176 @@ FALSE_WORDS = {"false", "0", "no"}
 
 
 # -- reading ----------------------------------------------------------------
-def _decode(raw: bytes, label: str) -> tuple[str | None, list[Problem]]:
-    try:
-        return raw.decode("utf-8-sig"), []  # a leading BOM (Excel) is harmless
-    except UnicodeDecodeError as err:
-        row = raw[: err.start].count(b"\n") + 1
-        byte = raw[err.start : err.start + 1].hex()
-        msg = f"file is not UTF-8 (byte 0x{byte}); save it as UTF-8 CSV"
-        column = _column_holding(raw[: err.end].decode("utf-8-sig", errors="replace"), row)
-        return None, [Problem(label, row, column, msg)]
+#: The most characters a CSV value may hold: the csv module's default limit, set while a
+#: file is read (the limit belongs to the process, and a library may have raised it).
+MAX_FIELD_CHARS = 131_072
+#: The most characters a CSV row may hold, all its values together, over one line or
+#: several. Reading stops there: a file without line breaks, or with a runaway quote,
+#: costs at most this much memory before it is refused.
+MAX_ROW_CHARS = 1_048_576
+
+#: What ``errors="surrogateescape"`` makes of a byte that is not UTF-8.
+_UNDECODED = re.compile("[\udc80-\udcff]")
 
 
-class _UnreadableRow(csv.Error):
-    """The CSV reader gave up on the record starting at file line ``row``."""
+class _Unreadable(Exception):
+    """A row of a CSV file cannot be read: the problem, less the file's name."""
 
-    def __init__(self, row: int, reason: str):
-        super().__init__(reason)
-        self.row = row
+    def __init__(self, row: int, column: str | None, message: str):
+        super().__init__(message)
+        self.row, self.column, self.message = row, column, message
 
 
-def _records(text: str) -> tuple[list[int], list[int], list[list[str]]]:
-    """The CSV records of ``text``, and the file lines each starts and ends on.
+class _RowTooLong(Exception):
+    pass
 
-    Rows are reported as file lines, so a blank line (skipped) or a quoted
-    value holding a line break must not shift the rows after it.
+
+class _NotUtf8(Exception):
+    pass
+
+
+def _open(path: Path):
+    # bytes that are not UTF-8 are kept as lone surrogates, so their line can be named
+    return open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
+
+
+def _lines(stream, state: list[int]):
+    """The lines of a CSV file, each read only as far as the room left in its record.
+
+    ``state`` is shared with the reader of the records: characters read, characters
+    read when the current record began, lines read. A record gets ``MAX_ROW_CHARS``
+    characters and one more (so that the reader can tell a value too long); then no
+    more lines. A byte that is not UTF-8 stops the reading at its line.
     """
-    reader = csv.reader(io.StringIO(text, newline=""))
+    readline, undecoded = stream.readline, _UNDECODED.search
+    while True:
+        room = MAX_ROW_CHARS - (state[0] - state[1])
+        if room < 0:
+            raise _RowTooLong()
+        line = readline(room + 1)
+        if not line:
+            return
+        state[0] += len(line)
+        state[2] += 1
+        bad = undecoded(line)
+        if bad:
+            raise _NotUtf8(ord(bad.group()) - 0xDC00, bad.start())
+        yield line
+
+
+def _record_lines(path: Path, start: int, end: int, cut: int | None = None) -> list[str]:
+    """File lines ``start`` to ``end`` of a record, read again as :func:`_lines` read them.
+
+    ``cut``: where the last line stops (after a byte that is not UTF-8).
+    """
+    lines = []
+    with _open(path) as stream:
+        for _ in range(start - 1):  # earlier records were read whole, none longer than this
+            stream.readline(MAX_ROW_CHARS + 2)
+        room = MAX_ROW_CHARS
+        for _ in range(start, end + 1):
+            line = stream.readline(room + 1)
+            room -= len(line)
+            lines.append(line)
+            if not line or room < 0:
+                break
+    if cut is not None and lines:
+        lines[-1] = lines[-1][: cut + 1]
+    return lines
+
+
+def _cell_column(text: str, header: list[str] | None) -> str | None:
+    """The column of the last cell of ``text``, a record read so far (None for the header)."""
+    if header is None:
+        return None
+    previous = csv.field_size_limit(MAX_ROW_CHARS + 2)  # text is one record, cut short
     try:
-        records = list(reader)
-        one_line_each = len(records) == reader.line_num
+        cells = next(csv.reader(io.StringIO(text, newline="")), [])
     except csv.Error:
-        one_line_each = False  # read again, line by line, to name the row
-    if one_line_each:
-        starts = ends = list(range(1, len(records) + 1))
-    else:
-        reader = csv.reader(io.StringIO(text, newline=""))
-        starts, ends, records = [], [], []
-        try:
-            for cells in reader:
-                starts.append(ends[-1] + 1 if ends else 1)
-                ends.append(reader.line_num)
-                records.append(cells)
-        except csv.Error as err:
-            raise _UnreadableRow(ends[-1] + 1 if ends else 1, str(err)) from None
-    # blank lines (and lines of spaces) hold no record
-    keep = [i for i, cells in enumerate(records) if len(cells) > 1 or (cells and cells[0].strip())]
-    if len(keep) < len(records):
-        return [starts[i] for i in keep], [ends[i] for i in keep], [records[i] for i in keep]
+        return None
+    finally:
+        csv.field_size_limit(previous)
+    return header[len(cells) - 1] if 0 < len(cells) <= len(header) else None
+
+
+def _unreadable(err: Exception, path: Path, start: int, line: int, header) -> _Unreadable:
+    """Where and why the record on file lines ``start`` to ``line`` cannot be read."""
+    cut = err.args[1] if isinstance(err, _NotUtf8) else None
+    lines = _record_lines(path, start, line, cut)
+    column = _cell_column("".join(lines), header)
+    spans = len(lines) > 1
+    if isinstance(err, _NotUtf8):
+        msg = f"file is not UTF-8 (byte 0x{err.args[0]:02x}); save it as UTF-8 CSV"
+        return _Unreadable(line, column, msg)
+    if isinstance(err, _RowTooLong):
+        msg = f"the row is longer than {MAX_ROW_CHARS} characters, the most a row may hold"
+        if spans:
+            msg += '; a double quote (") opened in it is probably never closed'
+        return _Unreadable(start, column, msg)
+    if "field larger than field limit" in str(err):
+        msg = f"a value longer than {MAX_FIELD_CHARS} characters starts in this row"
+        msg += (
+            ': a double quote (") opened there is probably never closed'
+            if spans
+            else f" ({MAX_FIELD_CHARS} is the most a value may hold)"
+        )
+        return _Unreadable(start, column, msg)
+    return _Unreadable(start, column, f"not a readable CSV row ({err})")
+
+
+def _records(path: Path) -> tuple[list[int], list[int], list[list[str]]]:
+    """The CSV records of a file, and the file lines each starts and ends on.
+
+    Rows are reported as file lines, so a blank line (skipped) or a quoted value holding
+    a line break must not shift the rows after it. Memory per row is bounded (see
+    ``MAX_ROW_CHARS``); a row that cannot be read raises :class:`_Unreadable`.
+    """
+    state = [0, 0, 0]  # see _lines
+    starts: list[int] = []
+    ends: list[int] = []
+    records: list[list[str]] = []
+    start = 1
+    previous = csv.field_size_limit(MAX_FIELD_CHARS)
+    try:
+        with _open(path) as stream:
+            for cells in csv.reader(_lines(stream, state)):
+                if state[0] - state[1] > MAX_ROW_CHARS:  # its last line was cut short
+                    raise _RowTooLong()
+                # blank lines (and lines of spaces) hold no record
+                if len(cells) > 1 or (cells and cells[0].strip()):
+                    starts.append(start)
+                    ends.append(state[2])
+                    records.append(cells)
+                start = state[2] + 1
+                state[1] = state[0]
+    except (csv.Error, _RowTooLong, _NotUtf8) as err:
+        raise _unreadable(err, path, start, state[2], records[0] if records else None) from None
+    finally:
+        csv.field_size_limit(previous)
     return starts, ends, records
 
 
-def _column_holding(text: str, row: int) -> str | None:
-    """Column of the last cell of ``text`` if that cell is on file line ``row`` (else None)."""
+def _read_records(path: Path, label: str):
+    """What :func:`_records` gives for the file at ``path``, or None and the one problem."""
     try:
-        starts, ends, records = _records(text)
-    except csv.Error:
-        return None
-    if len(records) < 2 or not starts[-1] <= row <= ends[-1]:
-        return None
-    header, cells = records[0], records[-1]
-    return header[len(cells) - 1] if len(cells) <= len(header) else None
+        return _records(path), []
+    except _Unreadable as err:
+        return None, [Problem(label, err.row, err.column, err.message)]
+    except OSError as err:
+        return None, [Problem(label, None, None, f"cannot read the file ({err.strerror})")]
+
+
+def csv_records(path: Path, label: str | None = None):
+    """The records of a CSV file (UTF-8, blank lines left out), read with bounded memory.
+
+    Returns
+    -------
+    (list of int, list of list of str, list of Problem)
+        The file line each record starts on, the records, and the one problem that
+        stopped the reading (then there are no records).
+    """
+    read, problems = _read_records(path, label or str(path))
+    return (read[0], read[2], []) if read is not None else ([], [], problems)
 
 
 def _parse_column(values: pd.Series, f: Field) -> tuple[pd.Series, pd.Series, str]:
@@ -120,13 +231,13 @@ def _parse_column(values: pd.Series, f: Field) -> tuple[pd.Series, pd.Series, st
     raise ValueError(f"unknown field type {f.type!r}")
 
 
-def _frame(text: str, table: Table, label: str):
+def _frame(path: Path, read: tuple, table: Table, label: str):
     """The text cells of a table, indexed so that ``file_row(index)`` is the file line.
 
-    Returns the frame (None when the header or the shape of a row is wrong) and
-    the problems.
+    ``read`` is what :func:`_records` returns for ``path``. Returns the frame (None when
+    the header or the shape of a row is wrong) and the problems.
     """
-    starts, ends, records = _records(text)
+    starts, ends, records = read
     expected = ", ".join(table.field_names)
     header_line, header = starts[0], records[0]
     while header and header[-1] == "":  # trailing empty cells of a spreadsheet export
@@ -160,7 +271,7 @@ def _frame(text: str, table: Table, label: str):
         return None, problems
 
     width = len(header)
-    if len(records) > 1 and _quote_left_open(text, starts[-1], ends[-1], records[-1]):
+    if len(records) > 1 and _quote_left_open(path, starts[-1], ends[-1], records[-1]):
         # the csv reader reads everything after an unmatched quote as one value
         column = header[len(records[-1]) - 1] if len(records[-1]) <= width else None
         msg = (
@@ -202,7 +313,7 @@ def _frame(text: str, table: Table, label: str):
     return pd.DataFrame(data, index=index, columns=header), []
 
 
-def _quote_left_open(text: str, start: int, end: int, cells: list[str]) -> bool:
+def _quote_left_open(path: Path, start: int, end: int, cells: list[str]) -> bool:
     """True when the record on file lines ``start``..``end`` leaves a double quote open.
 
     An unmatched quote makes the last record run to the end of the file, line breaks
@@ -210,8 +321,7 @@ def _quote_left_open(text: str, start: int, end: int, cells: list[str]) -> bool:
     """
     if not any("\n" in c or "\r" in c for c in cells):
         return False
-    lines = io.StringIO(text, newline="").readlines()
-    return "".join(lines[start - 1 : end]).count('"') % 2 == 1
+    return "".join(_record_lines(path, start, end)).count('"') % 2 == 1
 
 
 def read_table(path: Path, table: Table, label: str | None = None):
@@ -225,23 +335,12 @@ def read_table(path: Path, table: Table, label: str | None = None):
     label = label or str(path)
     if not path.exists():
         return None, [Problem(label, None, None, "file is missing")]
-    text, problems = _decode(path.read_bytes(), label)
-    if text is None:
+    read, problems = _read_records(path, label)
+    if read is None:
         return None, problems
-    if not text.strip():
+    if not read[2]:
         return None, [Problem(label, 1, None, "file is empty: it needs at least a header row")]
-    try:
-        raw, problems = _frame(text, table, label)
-    except _UnreadableRow as err:
-        msg = f"not a readable CSV row ({err})"
-        if "field larger than field limit" in str(err):
-            msg = (
-                f"a value longer than {csv.field_size_limit()} characters starts in this row: "
-                'a double quote (") opened there is probably never closed'
-            )
-        return None, [Problem(label, err.row, None, msg)]
-    except csv.Error as err:
-        return None, [Problem(label, None, None, f"not a readable CSV file ({err})")]
+    raw, problems = _frame(path, read, table, label)
     if raw is None:
         return None, problems
 

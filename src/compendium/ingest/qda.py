@@ -9,10 +9,8 @@ QualCoder and others. Two kinds of file are read:
 * a **codebook** (``.qdc``): an XML document in the namespace
   ``urn:QDA-XML:codebook:1.0`` holding only the codes.
 
-The XML is read with the expat parser (the one behind :mod:`xml.etree.ElementTree`),
-building an ElementTree whose elements remember their line, so that every error names
-the file, the line and the element. A DOCTYPE is refused: REFI-QDA files have none, and
-refusing it rules out entity-expansion attacks.
+Reading the files, within limits that keep memory bounded whatever the file, is
+:mod:`compendium.ingest.refi`'s; this module turns what they hold into tables.
 
 How a project becomes tables of the data package
 ------------------------------------------------
@@ -83,29 +81,21 @@ validates, and never half-written.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
-import zipfile
-import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.etree import ElementTree as ET
-from xml.parsers import expat
 
 import pandas as pd
 
 from ..data.problems import DataPackageError, Problem
-from ..data.read import read_table
+from ..data.read import csv_records, read_table
 from ..data.schema import CODE_CATEGORIES, IDENTIFIER_PATTERN, TABLES_BY_NAME
 from ..data.write import table_to_csv, update_tables
+from .refi import Code, QdaError, QdaFile, QdaProblem, Source, read
 
-NS_PROJECT = "urn:QDA-XML:project:1.0"
-NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
-PROJECT_ENTRY = "project.qde"
 #: Words of a top-level code's name that give its category (accents dropped, lower case).
 CATEGORY_STEMS: dict[str, tuple[str, ...]] = {
     "facilitator": ("facilitat",),
@@ -114,370 +104,7 @@ CATEGORY_STEMS: dict[str, tuple[str, ...]] = {
     "consensus": ("consensus",),
     "conflict": ("conflict", "conflit"),
 }
-_LINE = "{urn:compendium:qda}line"  # where the parser notes an element's line
-_GUID = re.compile(
-    r"\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?"
-)
 _IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
-_NON_TEXT_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
-
-
-# -- problems ------------------------------------------------------------------
-@dataclass(frozen=True)
-class QdaProblem:
-    """One problem in a REFI-QDA file, printed as a single line."""
-
-    file: str
-    entry: str | None  # member of the archive (project.qde), if any
-    line: int | None
-    element: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = [self.file]
-        if self.entry:
-            where.append(self.entry)
-        if self.line is not None:
-            where.append(f"line {self.line}")
-        if self.element:
-            where.append(self.element)
-        return f"{', '.join(where)}: {self.message}"
-
-
-class QdaError(ValueError):
-    """A REFI-QDA file (or a mapping file) cannot be imported; ``problems`` lists why."""
-
-    def __init__(self, problems: Sequence[QdaProblem | Problem]):
-        self.problems = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
-
-
-# -- the parsed file -----------------------------------------------------------
-@dataclass(frozen=True)
-class Where:
-    """The file, archive member, line and element a parsed item came from."""
-
-    file: str
-    entry: str | None
-    line: int | None
-    element: str
-
-    def problem(self, message: str) -> QdaProblem:
-        return QdaProblem(self.file, self.entry, self.line, self.element, message)
-
-
-@dataclass(frozen=True)
-class Code:
-    guid: str
-    name: str
-    description: str | None
-    parent: str | None  # GUID of the enclosing code
-    where: Where
-
-
-@dataclass(frozen=True)
-class Coding:
-    code_guid: str
-    creating_user: str | None
-    where: Where
-
-
-@dataclass(frozen=True)
-class Selection:
-    guid: str
-    start: int
-    end: int
-    creating_user: str | None
-    codings: tuple[Coding, ...]
-    where: Where
-
-
-@dataclass(frozen=True)
-class Source:
-    guid: str
-    name: str | None
-    selections: tuple[Selection, ...]
-    where: Where
-
-
-@dataclass
-class QdaFile:
-    """What a ``.qdpx`` or ``.qdc`` file holds that the data package can use.
-
-    ``sources`` is None for a codebook (``.qdc``). ``skipped`` counts what was read but
-    cannot be imported (codings of whole sources, non-text sources).
-    """
-
-    path: str
-    codes: list[Code]
-    users: dict[str, str | None]  # GUID -> name
-    sources: list[Source] | None
-    skipped: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def is_project(self) -> bool:
-        return self.sources is not None
-
-
-# -- XML ---------------------------------------------------------------------------
-def _clark(name: str) -> str:
-    """expat's ``uri}local`` as ElementTree's ``{uri}local``."""
-    return "{" + name if "}" in name else name
-
-
-def parse_xml(data: bytes, file: str, entry: str | None = None) -> ET.Element:
-    """Parse XML into an ElementTree whose elements know their line.
-
-    Raises
-    ------
-    QdaError
-        When the document is not well-formed or declares a DOCTYPE.
-    """
-    builder = ET.TreeBuilder()
-    parser = expat.ParserCreate(namespace_separator="}")
-    parser.buffer_text = True
-
-    def start(tag, attrs):
-        attrs = {_clark(k): v for k, v in attrs.items()}
-        attrs[_LINE] = str(parser.CurrentLineNumber)
-        builder.start(_clark(tag), attrs)
-
-    def doctype(*_):
-        raise QdaError(
-            [QdaProblem(file, entry, parser.CurrentLineNumber, None, "a DOCTYPE is not allowed")]
-        )
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = lambda tag: builder.end(_clark(tag))
-    parser.CharacterDataHandler = builder.data
-    parser.StartDoctypeDeclHandler = doctype
-    try:
-        parser.Parse(data, True)
-    except expat.ExpatError as err:
-        message = f"not well-formed XML ({expat.ErrorString(err.code)}, column {err.offset + 1})"
-        raise QdaError([QdaProblem(file, entry, err.lineno, None, message)]) from None
-    return builder.close()
-
-
-def _local(el: ET.Element) -> str:
-    return el.tag.rsplit("}", 1)[-1]
-
-
-_NAMED = ("Project", "User", "Code", "TextSource", *_NON_TEXT_SOURCES)
-
-
-def _describe(el: ET.Element) -> str:
-    """``<Coding guid="...">``: the element and what identifies it best."""
-    attrs = ("name", "guid") if _local(el) in _NAMED else ("guid", "targetGUID", "name")
-    for attr in attrs:
-        if el.get(attr):
-            return f'<{_local(el)} {attr}="{el.get(attr)}">'
-    return f"<{_local(el)}>"
-
-
-def _where(el: ET.Element, file: str, entry: str | None) -> Where:
-    line = el.get(_LINE)
-    return Where(file, entry, int(line) if line else None, _describe(el))
-
-
-def _check_root(root: ET.Element, namespace: str, name: str, file: str, entry: str | None):
-    ns = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else None
-    if ns == namespace and _local(root) == name:
-        return
-    found = f"<{_local(root)}> in namespace {ns}" if ns else f"<{_local(root)}> in no namespace"
-    raise QdaError(
-        [
-            _where(root, file, entry).problem(
-                f"the root element is {found}; expected <{name}> in namespace {namespace}"
-            )
-        ]
-    )
-
-
-class _Reader:
-    """Turns the elements of one document into :class:`Code`, :class:`Source`, ..."""
-
-    def __init__(self, namespace: str, file: str, entry: str | None):
-        self.ns = namespace
-        self.file = file
-        self.entry = entry
-        self.problems: list[QdaProblem] = []
-
-    def q(self, local: str) -> str:
-        return f"{{{self.ns}}}{local}"
-
-    def where(self, el: ET.Element) -> Where:
-        return _where(el, self.file, self.entry)
-
-    def guid(self, el: ET.Element, attr: str = "guid", required: bool = True) -> str | None:
-        value = (el.get(attr) or "").strip()
-        if not value:
-            if required:
-                self.problems.append(self.where(el).problem(f"the {attr} attribute is missing"))
-            return None
-        if not _GUID.fullmatch(value):
-            self.problems.append(self.where(el).problem(f"{attr} {value!r} is not a GUID"))
-            return None
-        return value.strip("{}").lower()
-
-    def integer(self, el: ET.Element, attr: str) -> int | None:
-        value = (el.get(attr) or "").strip()
-        try:
-            return int(value)
-        except ValueError:
-            what = "is missing" if not value else f"is {value!r}, not a whole number"
-            self.problems.append(self.where(el).problem(f"the {attr} attribute {what}"))
-            return None
-
-    def codes(self, codes_el: ET.Element | None) -> list[Code]:
-        """Every ``Code`` under ``Codes``, parents before children, in document order."""
-        out: list[Code] = []
-        seen: set[str] = set()
-        if codes_el is None:
-            return out
-        stack = [(el, None) for el in reversed(codes_el.findall(self.q("Code")))]
-        while stack:
-            el, parent = stack.pop()
-            guid = self.guid(el)
-            name = " ".join((el.get("name") or "").split())
-            if not name:
-                self.problems.append(self.where(el).problem("the name attribute is missing"))
-            if guid is not None and guid in seen:
-                self.problems.append(self.where(el).problem(f"GUID {guid} is used twice"))
-                guid = None
-            if guid is None or not name:
-                continue
-            seen.add(guid)
-            desc_el = el.find(self.q("Description"))
-            description = " ".join((desc_el.text or "").split()) if desc_el is not None else ""
-            out.append(Code(guid, name, description or None, parent, self.where(el)))
-            stack.extend((child, guid) for child in reversed(el.findall(self.q("Code"))))
-        return out
-
-    def users(self, users_el: ET.Element | None) -> dict[str, str | None]:
-        users: dict[str, str | None] = {}
-        for el in users_el.findall(self.q("User")) if users_el is not None else ():
-            guid = self.guid(el)
-            if guid is not None:
-                users[guid] = " ".join((el.get("name") or "").split()) or None
-        return users
-
-    def codings(self, parent: ET.Element) -> tuple[Coding, ...]:
-        out = []
-        for el in parent.findall(self.q("Coding")):
-            ref = el.find(self.q("CodeRef"))
-            if ref is None:
-                self.problems.append(self.where(el).problem("no CodeRef: the code is not named"))
-                continue
-            code = self.guid(ref, "targetGUID")
-            user = self.guid(el, "creatingUser", required=False)
-            if code is not None:
-                out.append(Coding(code, user, self.where(el)))
-        return tuple(out)
-
-    def sources(self, sources_el: ET.Element | None, skipped: dict[str, int]) -> list[Source]:
-        out: list[Source] = []
-        if sources_el is None:
-            return out
-        seen: set[str] = set()
-        for el in sources_el:
-            if _local(el) in _NON_TEXT_SOURCES:
-                if el.find(f".//{self.q('Coding')}") is not None:
-                    skipped["coded sources that are not text"] = (
-                        skipped.get("coded sources that are not text", 0) + 1
-                    )
-                continue
-            if el.tag != self.q("TextSource"):
-                continue
-            whole = len(el.findall(self.q("Coding")))
-            if whole:
-                skipped["codings of whole sources"] = (
-                    skipped.get("codings of whole sources", 0) + whole
-                )
-            selections = []
-            for sel in el.findall(self.q("PlainTextSelection")):
-                guid = self.guid(sel)
-                start, end = self.integer(sel, "startPosition"), self.integer(sel, "endPosition")
-                user = self.guid(sel, "creatingUser", required=False)
-                codings = self.codings(sel)
-                if guid is not None and guid in seen:
-                    self.problems.append(self.where(sel).problem(f"GUID {guid} is used twice"))
-                    continue
-                if guid is None or start is None or end is None:
-                    continue
-                seen.add(guid)
-                selections.append(Selection(guid, start, end, user, codings, self.where(sel)))
-            name = " ".join((el.get("name") or "").split()) or None
-            out.append(Source(self.guid(el) or "", name, tuple(selections), self.where(el)))
-        return out
-
-
-# -- reading files -------------------------------------------------------------
-def read_project(path: Path) -> QdaFile:
-    """Read a REFI-QDA project (``.qdpx``)."""
-    path = Path(path)
-    label = str(path)
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            entry = next((n for n in names if n.lower() == PROJECT_ENTRY), None)
-            if entry is None:
-                shown = ", ".join(sorted(names)[:5]) + (", …" if len(names) > 5 else "")
-                holds = f"it holds {shown}" if names else "it is empty"
-                raise QdaError(
-                    [
-                        QdaProblem(
-                            label, None, None, None, f"no {PROJECT_ENTRY} in the archive ({holds})"
-                        )
-                    ]
-                )
-            data = archive.read(entry)
-    # RuntimeError: an encrypted member; NotImplementedError: an unknown compression
-    except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError) as err:
-        message = f"not a readable .qdpx: the zip archive is malformed ({err})"
-        raise QdaError([QdaProblem(label, None, None, None, message)]) from None
-    except OSError as err:
-        raise QdaError([QdaProblem(label, None, None, None, f"cannot read ({err})")]) from None
-    root = parse_xml(data, label, entry)
-    _check_root(root, NS_PROJECT, "Project", label, entry)
-    reader = _Reader(NS_PROJECT, label, entry)
-    codebook = root.find(reader.q("CodeBook"))
-    codes = reader.codes(codebook.find(reader.q("Codes")) if codebook is not None else None)
-    users = reader.users(root.find(reader.q("Users")))
-    skipped: dict[str, int] = {}
-    sources = reader.sources(root.find(reader.q("Sources")), skipped)
-    if reader.problems:
-        raise QdaError(reader.problems)
-    return QdaFile(label, codes, users, sources, skipped)
-
-
-def read_codebook(path: Path) -> QdaFile:
-    """Read a REFI-QDA codebook (``.qdc``)."""
-    path = Path(path)
-    label = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise QdaError([QdaProblem(label, None, None, None, f"cannot read ({err})")]) from None
-    root = parse_xml(data, label)
-    _check_root(root, NS_CODEBOOK, "CodeBook", label, None)
-    reader = _Reader(NS_CODEBOOK, label, None)
-    codes = reader.codes(root.find(reader.q("Codes")))
-    if reader.problems:
-        raise QdaError(reader.problems)
-    return QdaFile(label, codes, {}, None)
-
-
-def read(path: Path) -> QdaFile:
-    """Read a ``.qdpx`` project or a ``.qdc`` codebook, by the file's extension."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".qdpx":
-        return read_project(path)
-    if suffix == ".qdc":
-        return read_codebook(path)
-    message = "not a REFI-QDA file: expected a .qdpx project or a .qdc codebook"
-    raise QdaError([QdaProblem(str(path), None, None, None, message)])
 
 
 # -- mapping files -----------------------------------------------------------------
@@ -512,12 +139,10 @@ def read_mappings(paths: Iterable[Path], informant_ids: Iterable[str] | None = N
     origin: dict[tuple[str, str], str] = {}
     for path in paths:
         label = str(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as err:
-            problems.append(Problem(label, None, None, f"cannot read the mapping file ({err})"))
+        starts, rows, unreadable = csv_records(Path(path), label)
+        if unreadable:
+            problems.extend(unreadable)
             continue
-        rows = list(csv.reader(io.StringIO(text, newline="")))
         header = [c.strip() for c in rows[0]] if rows else []
         key = next((k for k in _MAPPING_KINDS if k in header), None)
         values = _MAPPING_KINDS[key][1] if key else set()
@@ -533,7 +158,7 @@ def read_mappings(paths: Iterable[Path], informant_ids: Iterable[str] | None = N
                 )
             )
             continue
-        for number, row in enumerate(rows[1:], start=2):
+        for number, row in zip(starts[1:], rows[1:], strict=True):
             if not any(cell.strip() for cell in row):
                 continue
             cells = dict(zip(header, (c.strip() for c in row), strict=False))
@@ -823,12 +448,14 @@ def import_file(
     data_dir: Path,
     mapping_files: Sequence[Path] = (),
     dry_run: bool = False,
+    qda: QdaFile | None = None,
 ) -> ImportResult:
     """Import a ``.qdpx`` project or ``.qdc`` codebook into the data package in ``data_dir``.
 
     A project replaces ``codebook.csv`` and ``coded_segments.csv``; a codebook replaces
     ``codebook.csv`` only, so the codes that ``coded_segments.csv`` uses must be in it.
-    Nothing is written unless the package with the new tables is valid.
+    Nothing is written unless the package with the new tables is valid. ``qda`` is the
+    file as :func:`compendium.ingest.refi.read` read it already, if it did.
 
     Raises
     ------
@@ -838,7 +465,7 @@ def import_file(
         The data package cannot be read, or would not be valid with the new tables.
     """
     data_dir = Path(data_dir)
-    qda = read(path)
+    qda = qda if qda is not None else read(path)
     informants = _read_column(data_dir, "informants", "informant_id") if qda.is_project else None
     mappings = read_mappings(mapping_files, informants)
     codebook = codebook_table(qda, mappings)

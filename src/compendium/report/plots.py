@@ -184,7 +184,8 @@ def metric_by_network(table: pd.DataFrame, metric: str, ax=None, xlabel: str | N
     palette = {label(s): c for s, c in SETTING_PALETTE.items()}
     sns.scatterplot(data=data, x=metric, y=y, hue="setting_label", palette=palette, s=80, ax=ax)
     ax.set(xlabel=xlabel or label(metric), ylabel="")
-    ax.legend(title="Setting", loc="best", frameon=False)
+    if ax.get_legend_handles_labels()[0]:  # no point (the metric undefined everywhere): no key
+        ax.legend(title="Setting", loc="best", frameon=False)
     return ax
 
 

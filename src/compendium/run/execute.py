@@ -52,8 +52,14 @@ def run_notebook(
     provenance: dict | None = None,
     kernel_name: str = KERNEL_NAME,
     kernel_manager=None,
+    cwd: Path | None = None,
+    labels: tuple[str, str] | None = None,
 ) -> None:
     """Execute ``template`` with ``parameters`` into ``output``.
+
+    What the cells write to stderr (warnings, mostly) is taken out of the executed
+    copy and written to ``log_path``: the executed notebook becomes a page of a
+    published book, and a warning there shows file paths of the builder's machine.
 
     Parameters
     ----------
@@ -70,6 +76,14 @@ def run_notebook(
     kernel_manager : optional
         A kernel already started for this run (see :mod:`compendium.run.service`);
         papermill starts one of ``kernel_name`` when None. It is never reused.
+    cwd : Path, optional
+        The folder the kernel papermill starts runs in, which relative paths among
+        ``parameters`` are relative to (a started kernel was given it already); a
+        new temporary folder when None.
+    labels : (str, str), optional
+        How papermill's metadata names the template and the output (``input_path``
+        and ``output_path``): paths relative to the project, not the machine's
+        absolute ones. The file names when None.
 
     Raises
     ------
@@ -96,7 +110,7 @@ def run_notebook(
                 kernel_name=kernel_name,
                 progress_bar=False,
                 log_output=False,
-                cwd=workdir,
+                cwd=str(cwd) if cwd is not None else workdir,
                 # written once at the end, not after every cell: nobody watches it meanwhile
                 request_save_on_cell_execute=False,
                 **({"km": kernel_manager} if kernel_manager is not None else {}),
@@ -119,11 +133,30 @@ def run_notebook(
         Path(tmp).unlink(missing_ok=True)
         raise
     Path(tmp).unlink(missing_ok=True)
+    input_label, output_label = labels or (Path(template).name, output.name)
+    nb.metadata["papermill"].update(input_path=input_label, output_path=output_label)
     nb.metadata["compendium"] = {
         **(provenance or {}),
         "template": Path(template).name,
         "parameters": parameters,
         "wall_seconds": round(time.time() - started, 2),
     }
+    moved = take_stderr(nb)
     atomic_write_bytes(output, nbformat.writes(nb).encode("utf-8"))
-    log_path.write_text(f"ok: {output}\n", encoding="utf-8")
+    notes = [f"\nstderr of cell {cell} (left out of the page):\n{text}" for cell, text in moved]
+    log_path.write_text(f"ok: {output}\n" + "".join(notes), encoding="utf-8")
+
+
+def take_stderr(nb) -> list[tuple[int, str]]:
+    """Remove the stderr outputs of an executed notebook; return them as (cell, text).
+
+    The cell is numbered as papermill's failure summary numbers it (its execution count).
+    """
+    moved = []
+    for index, cell in enumerate(nb.cells):
+        outputs = cell.get("outputs", [])
+        stderr = [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+        if stderr:
+            moved.append((cell.get("execution_count") or index, "".join(o.text for o in stderr)))
+            cell.outputs = [o for o in outputs if not any(o is e for e in stderr)]
+    return moved

@@ -67,7 +67,8 @@ def _preload() -> list[str]:
     names = list(PRELOAD)
     for package in NOTEBOOK_PACKAGES:
         module = importlib.import_module(package)
-        names += [m.name for m in pkgutil.iter_modules(module.__path__, prefix=f"{package}.")]
+        if hasattr(module, "__path__"):  # a package: its modules too (a module is imported)
+            names += [m.name for m in pkgutil.iter_modules(module.__path__, prefix=f"{package}.")]
     failed = []
     with warnings.catch_warnings(record=True) as caught:
         for name in names:
@@ -119,8 +120,9 @@ def _zygote(args) -> None:
             key=new_id_bytes(),
             kernel_name=KERNEL_NAME,
         )
-        workdir = kdir / "work"
-        workdir.mkdir()
+        # the build folder: the data folders a job's parameters name are relative to it
+        workdir = Path(args.build) if args.build else kdir / "work"
+        workdir.mkdir(exist_ok=bool(args.build))
         pid = os.fork()
         if pid == 0:
             _kernel_child(conn_file, workdir, zygote_cwd)

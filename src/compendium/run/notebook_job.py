@@ -21,16 +21,32 @@ def template_and_parameters(paths, plan, kind: str, target: str) -> tuple[Path, 
     A setting's notebook reads its networks' slices joined into one package, and a
     cross-network notebook all of them: the same tables as the slices one by one,
     read at once instead of from hundreds of folders.
+
+    The slices are named relative to the build folder, where the kernel runs: the
+    parameters are shown in the book, and an absolute path would show the builder's
+    folders (and make two clones build different pages).
     """
+
+    def relative(folder: Path) -> list[str]:
+        return [folder.relative_to(paths.build_dir).as_posix()]
+
     if kind == "network":
-        params = {"network_id": target, "data_dirs": [str(paths.network_slice(target))]}
+        params = {"network_id": target, "data_dirs": relative(paths.network_slice(target))}
         return paths.notebook(PER_NETWORK), params
     if kind == "setting":
-        params = {"setting": target, "data_dirs": [str(paths.setting_slice(target))]}
+        params = {"setting": target, "data_dirs": relative(paths.setting_slice(target))}
         return paths.notebook(PER_SETTING), params
     if CROSS_NETWORK[target]:
-        return paths.notebook(target), {"data_dirs": [str(paths.all_networks_slice)]}
+        return paths.notebook(target), {"data_dirs": relative(paths.all_networks_slice)}
     return paths.notebook(target), {}
+
+
+def _label(path: Path, base: Path) -> str:
+    """``path`` relative to ``base`` when it lies inside, else its file name."""
+    try:
+        return Path(path).resolve().relative_to(Path(base).resolve()).as_posix()
+    except ValueError:
+        return Path(path).name
 
 
 def networks_read(plan, kind: str, target: str) -> list[str]:
@@ -61,7 +77,16 @@ def execute(paths, kind: str, target: str, out: Path, log: Path, kernel=None) ->
         "synthetic": plan.synthetic,
     }
     try:
-        run_notebook(template, out, params, log, provenance, kernel_manager=kernel)
+        run_notebook(
+            template,
+            out,
+            params,
+            log,
+            provenance,
+            kernel_manager=kernel,
+            cwd=paths.build_dir,
+            labels=(_label(template, paths.root), _label(out, paths.build_dir)),
+        )
     except NotebookFailure as failure:
         return failure.summary
     return None

@@ -192,6 +192,8 @@ class Service:
                 str(ready_w),
                 "--runners",
                 ",".join(map(str, zygote_fds)),
+                "--build",  # the kernels' working folder (the notebooks' paths start there)
+                str(self.paths.build_dir),
             ],
             pass_fds=[self._lifeline[0], ready_w, *zygote_fds],
             stdin=subprocess.DEVNULL,
