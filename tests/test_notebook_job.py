@@ -39,14 +39,15 @@ def paths(tmp_path) -> ProjectPaths:
 def test_a_network_run_reads_its_own_slice(paths):
     template, params = notebook_job.template_and_parameters(paths, PLAN, "network", "n2")
     assert template == paths.root / "notebooks" / "network_profile.ipynb"
-    assert params == {"network_id": "n2", "data_dirs": [str(paths.network_slice("n2"))]}
+    # relative to the build folder, where the kernels run: no clone's path in a page
+    assert params == {"network_id": "n2", "data_dirs": ["slices/networks/n2"]}
     assert notebook_job.networks_read(PLAN, "network", "n2") == ["n2"]
 
 
 def test_a_setting_run_reads_its_networks_joined(paths):
     template, params = notebook_job.template_and_parameters(paths, PLAN, "setting", "rural")
     assert template == paths.root / "notebooks" / "setting_comparison.ipynb"
-    assert params == {"setting": "rural", "data_dirs": [str(paths.setting_slice("rural"))]}
+    assert params == {"setting": "rural", "data_dirs": ["slices/settings/rural"]}
     assert notebook_job.networks_read(PLAN, "setting", "rural") == ["n1", "n2"]
     assert notebook_job.networks_read(PLAN, "setting", "metropolitan") == ["n3"]
 
@@ -55,7 +56,7 @@ def test_a_setting_run_reads_its_networks_joined(paths):
 def test_a_cross_run_that_reads_data_reads_every_network(paths, name):
     template, params = notebook_job.template_and_parameters(paths, PLAN, "cross", name)
     assert template == paths.root / "notebooks" / f"{name}.ipynb"
-    assert params == {"data_dirs": [str(paths.all_networks_slice)]}
+    assert params == {"data_dirs": ["slices/all"]}
     assert notebook_job.networks_read(PLAN, "cross", name) == ["n1", "n2", "n3"]
 
 
@@ -94,7 +95,7 @@ def test_execute_injects_parameters_and_records_provenance(tmp_path):
     assert notebook_job.execute(paths, "setting", "rural", out, log) is None
 
     nb = nbformat.read(out, as_version=4)
-    params = {"setting": "rural", "data_dirs": [str(paths.setting_slice("rural"))]}
+    params = {"setting": "rural", "data_dirs": ["slices/settings/rural"]}
     # papermill's injected cell follows the template's parameters cell
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert len(injected) == 1 and nb.cells.index(injected[0]) == 2
@@ -139,4 +140,4 @@ def test_a_failing_notebook_names_its_cell_and_error_and_writes_nothing(tmp_path
     assert sorted(p.name for p in out.parent.iterdir()) == ["n3.ipynb"]
     text = log.read_text(encoding="utf-8")
     assert "ValueError" in text and "no data for n3" in text
-    assert json.dumps(str(paths.network_slice("n3"))) in text  # the parameters, in full
+    assert json.dumps("slices/networks/n3") in text  # the parameters, in full
