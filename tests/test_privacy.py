@@ -13,6 +13,7 @@ from compendium.report.privacy import (
     THRESHOLD,
     DisclosureError,
     pseudonym,
+    publishable_change,
     publishable_share,
     small_cells,
     suppress_counts,
@@ -404,3 +405,36 @@ def test_small_cells_finds_only_unsuppressed_small_counts():
     )
     assert small_cells(html, ["yes", "no"]) == [(1, "no"), (2, "yes")]
     assert small_cells(html) == [(1, "no"), (2, "yes")]
+
+
+def test_outcome_decisions_protect_every_page_at_once():
+    # n1 readmitted 3 of 50. Its setting's totals (13 of 90) and the overall ones are
+    # published, so n2's readmissions are withheld with it, on every page; n3 keeps all.
+    by_network = pd.DataFrame(
+        {
+            "network_id": ["n1", "n2", "n3"],
+            "setting": ["rural", "rural", "metropolitan"],
+            "n_episodes": [50, 40, 60],
+            "readmission30_rate": [3 / 50, 10 / 40, 12 / 60],
+        }
+    )
+    rates = {"readmission30_rate": "people readmitted"}
+    decided = privacy.outcome_decisions(by_network, "n_episodes", rates)
+    assert decided == {"n1": ["readmission30_rate"], "n2": ["readmission30_rate"]}
+    # a table of the rural networks alone, given the decisions, withholds the same
+    rural = by_network[by_network["setting"] == "rural"].set_index("network_id")
+    out = suppress_rates(rural, "n_episodes", rates, column_totals_known=True, withheld=decided)
+    assert out["readmission30_rate"].tolist() == [S, S]
+    # without them it would choose alike here; with a network of its own, nothing to hide
+    alone = suppress_rates(by_network.iloc[[2]], "n_episodes", rates, column_totals_known=True)
+    assert alone["readmission30_rate"].tolist() == [0.2]
+
+
+def test_outcome_decisions_withhold_everything_when_nothing_protects():
+    # one network, 2 readmissions of 3: every published figure is about fewer than five
+    by_network = pd.DataFrame(
+        {"network_id": ["n1"], "setting": ["rural"], "n_episodes": [3], "fuh7_rate": [2 / 3]}
+    )
+    decided = privacy.outcome_decisions(by_network, "n_episodes", {"fuh7_rate": "followed up"})
+    assert decided == {"n1": ["n_episodes", "fuh7_rate"]}
+    assert publishable_change("withheld", "0.5") is False

@@ -33,7 +33,7 @@ import json
 from pathlib import Path
 
 from ..data.plan import PLAN_FILE, Plan, read_plan
-from ..data.slices import combine_slices, remove_stale_slices, write_slices
+from ..data.slices import combine_slices, remove_stale_slices, write_slices, write_withheld
 from ..fsutil import tree_digest, write_if_changed
 from ..paths import ProjectPaths
 from .deps import prepare_files
@@ -97,6 +97,7 @@ def prepare(paths: ProjectPaths) -> Plan:
         synthetic=is_synthetic(tables),
     )
     write_slices(paths, tables, list(plan.networks))
+    write_withheld(paths, outcome_decisions(tables), list(plan.networks))
     for network_id in plan.networks:
         plan.slice_hashes[network_id] = content_hash(paths.network_slice(network_id))
     for setting, ids in plan.settings.items():
@@ -118,6 +119,29 @@ def prepare(paths: ProjectPaths) -> Plan:
     plan.inputs = inputs + _slices_digest(paths)
     write_if_changed(paths.build_dir / PLAN_FILE, plan.to_json() + "\n")
     return plan
+
+
+def outcome_decisions(tables: dict) -> dict[str, list[str]]:
+    """What disclosure control withholds of each network's outcomes, for every page at once.
+
+    The networks' discharges and outcome rates are published on their own pages,
+    their setting's and the cross-network one; the complements that protect a
+    small count must be the same on all of them
+    (:func:`compendium.report.privacy.outcome_decisions`).
+    """
+    from ..analysis.outcomes import network_outcomes
+    from ..report.privacy import outcome_decisions as decide
+    from ..report.publish import OUTCOME_RATES
+
+    if tables["care_episodes"].empty:
+        return {}
+    try:
+        by_network = network_outcomes(tables["care_episodes"], tables["service_contacts"])
+    except ValueError:  # the outcomes notebook says why, in its own words
+        return {}
+    settings = tables["networks"][["network_id", "setting"]]
+    by_network = by_network.merge(settings, on="network_id")
+    return decide(by_network, "n_episodes", OUTCOME_RATES)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ runs that read that network.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ..fsutil import write_if_changed
@@ -63,11 +64,38 @@ def slice_files(paths: ProjectPaths, network_id: str) -> list[Path]:
     return package_files(paths.network_slice(network_id))
 
 
+#: Beside a slice's tables: what disclosure control withholds of its networks' outcomes,
+#: decided once for the whole book (``report.privacy.outcome_decisions``).
+WITHHELD_FILE = "withheld.json"
+
+
 def package_files(d: Path) -> list[Path]:
     """The files of a slice (one network's, one setting's, or all networks')."""
     from . import schema
 
-    return [d / t.path for t in schema.TABLES] + [d / "datapackage.json"]
+    return [d / t.path for t in schema.TABLES] + [d / "datapackage.json", d / WITHHELD_FILE]
+
+
+def write_withheld(paths: ProjectPaths, decisions: dict, network_ids: list[str]) -> None:
+    """Each network's slice gets its own part of the decisions (rewritten when it changes)."""
+    for network_id in network_ids:
+        mine = {network_id: decisions[network_id]} if network_id in decisions else {}
+        text = json.dumps(mine, indent=1, sort_keys=True) + "\n"
+        write_if_changed(paths.network_slice(network_id) / WITHHELD_FILE, text)
+
+
+def withheld(*data_dirs) -> dict[str, list[str]]:
+    """The outcome values withheld for the networks of these slices (none for a plain package).
+
+    A data package read outside a build (a notebook run by hand on ``../data``)
+    has no decisions: its tables then protect themselves alone.
+    """
+    out: dict[str, list[str]] = {}
+    for d in data_dirs:
+        path = Path(d) / WITHHELD_FILE
+        if path.exists():
+            out.update(json.loads(path.read_text(encoding="utf-8")))
+    return out
 
 
 def _rows_by_network(tables: dict) -> dict:
@@ -170,6 +198,8 @@ def combine_slices(
         write_if_changed(out / table.path, data)
     description = f"{title}, joined in network order, for the notebooks that read them all."
     write_if_changed(out / "datapackage.json", descriptor_json(name, title, description))
+    joined = withheld(*dirs)
+    write_if_changed(out / WITHHELD_FILE, json.dumps(joined, indent=1, sort_keys=True) + "\n")
 
 
 def remove_stale_slices(paths: ProjectPaths, networks: set[str], settings: set[str]) -> None:

@@ -106,7 +106,12 @@ def publishable_change(before: str, after: str) -> bool:
     for text in (before, after):
         # a withheld count alone, or a sentence holding one ("x" only alone: it is a letter)
         value = str(text).strip()
-        if value == COMPLEMENT_MARK or SMALL_MARK in value or "not shown" in value:
+        if (
+            value == COMPLEMENT_MARK
+            or SMALL_MARK in value
+            or "not shown" in value
+            or "withheld" in value
+        ):
             return False
     b, a = str(before).strip(), str(after).strip()
     if _NUMBER.fullmatch(b) and _NUMBER.fullmatch(a) and "." not in b + a:
@@ -448,7 +453,11 @@ def _line_by_line(values: list[int], state: list[int], lines: Sequence[_Line]) -
 
 
 def protect(
-    values: list[int], lines: Sequence[_Line], what: str, unseen: Sequence[int] = ()
+    values: list[int],
+    lines: Sequence[_Line],
+    what: str,
+    unseen: Sequence[int] = (),
+    withheld: Sequence[int] = (),
 ) -> list[int]:
     """Primary then complementary suppression, audited jointly; the state of every cell.
 
@@ -470,6 +479,9 @@ def protect(
         How an error names the table.
     unseen : sequence of int
         Cells shown nowhere (neither audited nor hidden as complements).
+    withheld : sequence of int
+        Cells another publication already withholds (e.g. by the book's
+        :func:`outcome_decisions`): hidden from the start.
 
     Raises
     ------
@@ -477,6 +489,9 @@ def protect(
         A hidden cell stays exposed with nothing left to hide; ``what`` names the table.
     """
     state = [_SMALL if is_small(v) else _PUBLISHED for v in values]
+    for i in withheld:
+        if state[i] == _PUBLISHED:
+            state[i] = _COMPLEMENT
     for i in unseen:
         state[i] = _UNSEEN
     if len(values) > LINE_BY_LINE_FROM:
@@ -785,6 +800,8 @@ def suppress_rates(
     rates: Mapping[str, str],
     *,
     column_totals_known: bool = False,
+    groups: pd.Series | None = None,
+    withheld: Mapping[Hashable, Sequence[str]] | None = None,
     what: str = "table",
 ) -> pd.DataFrame:
     """Hide a table's small denominators, and every rate that would give a small count away.
@@ -810,6 +827,12 @@ def suppress_rates(
         Rate column -> what it counts, in words (for error messages).
     column_totals_known : bool
         Whether the column totals (all units together) are published.
+    groups : Series, optional
+        A group label per row (e.g. each network's setting) whose totals are
+        published too (the setting pages).
+    withheld : mapping, optional
+        Row index label -> columns (``denominator`` or rates) withheld by an
+        earlier decision, kept withheld here (see :func:`outcome_decisions`).
     what : str
         How an error names the table.
 
@@ -840,17 +863,32 @@ def suppress_rates(
             lines.append(
                 _Line(_row(table.index, r), (r * width + j, r * width + j + 1), r * width, n[r])
             )
+    blocks = []
     if column_totals_known:
-        overall = sum(n)
+        blocks.append(("", list(range(rows))))
+    if groups is not None:
+        labels = list(groups)
+        for label in dict.fromkeys(labels):
+            blocks.append((f"{label}: ", [r for r in range(rows) if labels[r] == label]))
+    for prefix, block in blocks:
+        overall = sum(n[r] for r in block)
         for j, name in enumerate(names):
-            members = tuple(r * width + j for r in range(rows))
+            members = tuple(r * width + j for r in block)
             total = sum(values[i] for i in members)
             # an overall rate that counts fewer than five people is not published either
             if j == 0 or publishable_share(total, overall):
-                lines.append(_Line(f"column {name!r}", members, None, total))
+                lines.append(_Line(f"{prefix}column {name!r}", members, None, total))
     # a row with a small denominator shows none of its rates: its counts are seen nowhere
     unseen = [r * width + j for r in range(rows) if is_small(n[r]) for j in range(1, width)]
-    state = protect(values, lines, what, unseen)
+    before = []
+    for r, label in enumerate(table.index):
+        for column in (withheld or {}).get(label, ()):
+            if column == denominator:
+                before.append(r * width)
+            elif column in rates:
+                j = 1 + 2 * list(rates).index(column)
+                before += [r * width + j, r * width + j + 1]
+    state = protect(values, lines, what, unseen, before)
     out = table.copy()
     floats = [c for c in out.columns if pd.api.types.is_float_dtype(out[c]) and c not in rates]
     shown_n, hidden_row = [], []
@@ -870,6 +908,53 @@ def suppress_rates(
     for column in floats:
         out[column] = out[column].astype(object).where(~np.array(hidden_row), SMALL_MARK)
     return out
+
+
+def outcome_decisions(
+    by_network: pd.DataFrame,
+    denominator: str,
+    rates: Mapping[str, str],
+    setting: str = "setting",
+) -> dict[str, list[str]]:
+    """Which outcome values of each network the whole book withholds, decided once.
+
+    A network's rates appear on its own page, in its setting's table and in the
+    cross-network table, beside the overall and per-setting figures. A
+    complement chosen by one of those tables alone could be published by
+    another; so the decision is taken here, once, over every line any of them
+    shows (each network's rates over its denominator, all networks' totals, each
+    setting's totals), and every page applies it.
+
+    Parameters
+    ----------
+    by_network : DataFrame
+        One row per network: ``network_id``, ``setting``, ``denominator`` and
+        the rate columns.
+
+    Returns
+    -------
+    dict
+        ``network_id`` -> the columns it withholds (``denominator`` and/or rate
+        columns); networks that withhold nothing are left out.
+    """
+    table = by_network.set_index("network_id")
+    try:
+        out = suppress_rates(
+            table,
+            denominator,
+            rates,
+            column_totals_known=True,
+            groups=table[setting],
+            what="outcomes of every network",
+        )
+    except DisclosureError:  # nothing protects them: every page withholds them all
+        return {str(n): [denominator, *rates] for n in table.index}
+    decided = {}
+    for network_id, row in out.iterrows():
+        hidden = [c for c in (denominator, *rates) if isinstance(row[c], str)]
+        if hidden:
+            decided[str(network_id)] = hidden
+    return decided
 
 
 def pseudonym(values: pd.Series, prefix: str, salt: str, *, digits: int = 12) -> pd.Series:

@@ -9,7 +9,7 @@ instead of "nan".
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -29,6 +29,8 @@ def protected(
     denominator: str | None = None,
     rates: Mapping[str, str] | None = None,
     what: str = "table",
+    withheld: Mapping[str, Sequence[str]] | None = None,
+    key: str = "network_id",
 ) -> pd.DataFrame:
     """``df`` under disclosure control, as a table or a figure may publish it.
 
@@ -49,11 +51,11 @@ def protected(
         five (:func:`compendium.report.privacy.suppress_rates`).
     what : str
         How an error names the table.
-
-    Raises
-    ------
-    compendium.report.privacy.DisclosureError
-        The table cannot be protected: the build stops rather than publish it.
+    withheld : mapping, optional
+        The book's decisions (``data.slices.withheld``): the values each row's
+        ``key`` withholds on every page, kept withheld here.
+    key : str
+        The column naming each row in ``withheld``.
     """
     out = df.reset_index(drop=True).copy()
     if not counts and denominator is None:
@@ -67,8 +69,16 @@ def protected(
         raise ValueError(f"{what}: with a denominator, it is the only count column")
     try:
         if denominator is not None:
+            decided = {}
+            if withheld and key in out.columns:
+                decided = {r: withheld.get(str(v), ()) for r, v in out[key].items()}
             return privacy.suppress_rates(
-                out, denominator, rates or {}, column_totals_known=columns, what=what
+                out,
+                denominator,
+                rates or {},
+                column_totals_known=columns,
+                withheld=decided,
+                what=what,
             )
         return privacy.suppress_counts(
             out,
@@ -123,6 +133,8 @@ def table(
     totals: str | None = None,
     rates: Mapping[str, str] | None = None,
     what: str = "table",
+    withheld: Mapping[str, Sequence[str]] | None = None,
+    key: str = "network_id",
 ):
     """``df`` styled for the book: code columns made readable, columns renamed, no index.
 
@@ -146,7 +158,9 @@ def table(
     pandas.io.formats.style.Styler
     """
     floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
-    out = protected(df, counts, totals, denominator, rates, what)
+    out = protected(df, counts, totals, denominator, rates, what, withheld, key)
+    if withheld is not None:  # the key named the rows for the decisions; it is not shown
+        out = out.drop(columns=[key], errors="ignore")
     for col in codes:
         out[col] = out[col].map(readable)
     names = {c: (labels or {}).get(c, readable(c)) for c in out.columns}
@@ -175,12 +189,16 @@ def table(
 
 
 def glue_values(
-    values: Mapping[str, object], digits: int = 2, counts: tuple[str, ...] = ()
+    values: Mapping[str, object],
+    digits: int = 2,
+    counts: tuple[str, ...] = (),
+    withheld=(),
 ) -> None:
     """Glue each value raw and as text (``<name>_text``), without displaying anything.
 
     Values named in ``counts`` are person counts: their text is suppressed
-    below five (:func:`count_text`), and so is their raw value.
+    below five (:func:`count_text`), and so is their raw value. Values named in
+    ``withheld`` are glued as :data:`WITHHELD` (the book's decision for them).
 
     Each value is glued as plain text (``text/plain``), which ``{glue:text}`` pastes as text,
     never parsed as Markdown: a string from the data needs no escaping here
@@ -192,13 +210,31 @@ def glue_values(
         raw = value.item() if hasattr(value, "item") else value
         if raw is pd.NA:
             raw = None
-        if name in counts:
+        if name in withheld:
+            raw = text = WITHHELD
+        elif name in counts:
             text = count_text(raw)
             raw = text if "<" in text else raw
         else:
             text = fmt(raw, digits=0 if isinstance(raw, int) else digits)
         glue(name, raw, display=False)
         glue(f"{name}_text", text, display=False)
+
+
+def outcome_values(row: pd.Series, withheld=()) -> dict:
+    """A network's outcome values as its page may glue them: a rate that would count
+    fewer than five people, or that the book withholds, as :data:`WITHHELD`; the
+    means over its people as well when they are fewer than five."""
+    n = int(row["n_episodes"])
+    out = {}
+    for rate in OUTCOME_RATES:
+        share = row[rate]
+        counted = 0 if share != share else round(float(share) * n)  # NaN: no discharge
+        hidden = rate in withheld or not privacy.publishable_share(counted, n)
+        out[rate] = WITHHELD if hidden else share
+    for mean in ("mean_coc", "mean_upc", "mean_story_retold", "contacts_per_person"):
+        out[mean] = WITHHELD if privacy.is_small(n) else row[mean]
+    return out
 
 
 #: The outcome rates over discharges, and whom each counts (for disclosure control).

@@ -46,7 +46,7 @@ def effect_sentence(model, notes: list[str], term: str, what: str) -> str:
     return text + "."
 
 
-def continuity_sentence(result) -> str:
+def continuity_sentence(result, withheld=()) -> str:
     """The network page's paragraph on continuity after hospitalization.
 
     Parameters
@@ -54,15 +54,27 @@ def continuity_sentence(result) -> str:
     result : Series or None
         The network's row of :func:`compendium.analysis.outcomes.network_outcomes`;
         None when the network recorded no psychiatric discharge.
+    withheld : collection of str
+        Its values the book withholds (``n_episodes``, rate columns), decided
+        for every page at once (:func:`compendium.report.privacy.outcome_decisions`).
     """
     if result is None:
         return (
             "No psychiatric discharge is recorded for this network, so there is nothing to follow."
         )
     n = int(result["n_episodes"])
-    rates = {k: rate_text(result[k], n) for k in ("fuh7_rate", "fuh30_rate", "readmission30_rate")}
+    rates = {
+        k: WITHHELD_RATE if k in withheld else rate_text(result[k], n)
+        for k in ("fuh7_rate", "fuh30_rate", "readmission30_rate")
+    }
+    people = (
+        "Of the people discharged from a psychiatric hospitalization (their number is withheld "
+        "by disclosure control)"
+        if "n_episodes" in withheld
+        else f"Of the {count_text(n)} people discharged from a psychiatric hospitalization"
+    )
     return (
-        f"Of the {count_text(n)} people discharged from a psychiatric hospitalization, "
+        f"{people}, "
         f"{rates['fuh7_rate']} had an ambulatory follow-up within 7 days and {rates['fuh30_rate']} "
         f"within 30 days; {rates['readmission30_rate']} were readmitted within 30 days (outcomes). "
         f"Their mean continuity-of-care index (Bice–Boxerman) is {fmt(result['mean_coc'])}, their "
@@ -71,3 +83,7 @@ def continuity_sentence(result) -> str:
         f"delivered {fmt(result['contacts_per_person'])} ambulatory contacts per person "
         "(an output, not an outcome)."
     )
+
+
+#: A rate withheld to protect another network's small count (see ``outcome_decisions``).
+WITHHELD_RATE = "a share not shown (withheld by disclosure control)"
