@@ -146,10 +146,13 @@ def test_the_book_depends_on_its_assembly_not_on_the_science():
     assert not files & {"analysis/network.py", "report/plots.py", "ingest/qda.py"}
 
 
-def test_validation_depends_on_the_data_stage_only():
+def test_preparing_depends_on_the_data_stage_and_the_outcome_decisions_only():
     files = relative(deps.prepare_files())
     assert {"data/validate.py", "data/slices.py", "build/plan.py"} <= files
-    assert not any(f.startswith(("analysis/", "report/", "run/", "ingest/")) for f in files)
+    # the book's disclosure decisions on outcomes are taken while preparing
+    assert {"analysis/outcomes.py", "report/privacy.py"} <= files
+    assert not any(f.startswith(("run/", "ingest/", "book/")) for f in files)
+    assert not files & {"report/publish.py", "report/plots.py", "analysis/network.py"}
 
 
 def test_a_module_that_names_a_resource_depends_on_it(tmp_path):

@@ -130,8 +130,8 @@ def outcome_decisions(tables: dict) -> dict[str, list[str]]:
     (:func:`compendium.report.privacy.outcome_decisions`).
     """
     from ..analysis.outcomes import network_outcomes
+    from ..report.privacy import OUTCOME_RATES
     from ..report.privacy import outcome_decisions as decide
-    from ..report.publish import OUTCOME_RATES
 
     if tables["care_episodes"].empty:
         return {}

@@ -73,6 +73,14 @@ RAW_NAME_COLUMNS = {"organizations": ("name",)}
 #: Cell states. An unseen cell is part of a total but shown nowhere (e.g. the people a
 #: withheld rate counts): readers know only that it is a count.
 _PUBLISHED, _SMALL, _COMPLEMENT, _UNSEEN = 0, 1, 2, 3
+
+#: The outcome rates over discharges, and whom each counts (for disclosure control).
+OUTCOME_RATES = {
+    "fuh7_rate": "people followed up within 7 days",
+    "fuh30_rate": "people followed up within 30 days",
+    "readmission30_rate": "people readmitted within 30 days",
+}
+
 _MARKS = {_SMALL: SMALL_MARK, _COMPLEMENT: COMPLEMENT_MARK}
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from . import privacy
 from .escape import html_table, html_text
+from .privacy import OUTCOME_RATES  # the notebooks name them here
 from .prose import count_text, fmt, readable
 
 #: Which totals of a count table its readers know: shown in the table, or published
@@ -88,14 +89,14 @@ def protected(
             what=what,
         )
     except privacy.DisclosureError as err:
-        return withheld(out, counts, denominator, rates, str(err))
+        return all_withheld(out, counts, denominator, rates, str(err))
 
 
 #: What every count and rate of a table that cannot be protected is replaced by.
 WITHHELD = "withheld"
 
 
-def withheld(
+def all_withheld(
     df: pd.DataFrame,
     counts: tuple[str, ...],
     denominator: str | None,
@@ -236,13 +237,6 @@ def outcome_values(row: pd.Series, withheld=()) -> dict:
         out[mean] = WITHHELD if privacy.is_small(n) else row[mean]
     return out
 
-
-#: The outcome rates over discharges, and whom each counts (for disclosure control).
-OUTCOME_RATES = {
-    "fuh7_rate": "people followed up within 7 days",
-    "fuh30_rate": "people followed up within 30 days",
-    "readmission30_rate": "people readmitted within 30 days",
-}
 
 #: Display names of the columns the notebooks show.
 SUMMARY_LABELS = {
