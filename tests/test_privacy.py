@@ -438,3 +438,10 @@ def test_outcome_decisions_withhold_everything_when_nothing_protects():
     decided = privacy.outcome_decisions(by_network, "n_episodes", {"fuh7_rate": "followed up"})
     assert decided == {"n1": ["n_episodes", "fuh7_rate"]}
     assert publishable_change("withheld", "0.5") is False
+
+
+def test_a_withheld_zero_is_kept_withheld_without_contradiction():
+    # n2 followed up nobody of 40 (a zero count), withheld by an earlier decision
+    table = pd.DataFrame({"n": [30, 40], "rate": [0.5, 0.0]}, index=["n1", "n2"])
+    out = suppress_rates(table, "n", {"rate": "followed up"}, withheld={"n2": ["rate"]})
+    assert out["rate"].tolist() == [0.5, S]

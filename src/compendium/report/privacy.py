@@ -498,8 +498,8 @@ def protect(
     """
     state = [_SMALL if is_small(v) else _PUBLISHED for v in values]
     for i in withheld:
-        if state[i] == _PUBLISHED:
-            state[i] = _COMPLEMENT
+        if state[i] == _PUBLISHED:  # a withheld zero is no complement: readers know only >= 0
+            state[i] = _COMPLEMENT if values[i] >= THRESHOLD else _UNSEEN
     for i in unseen:
         state[i] = _UNSEEN
     if len(values) > LINE_BY_LINE_FROM:
