@@ -116,7 +116,7 @@ def test_a_notebook_job_runs_on_the_service(tmp_path, service_switch, monkeypatc
     meta = nb.metadata["compendium"]
     assert meta["parameters"] == {
         "network_id": "n1",
-        "data_dirs": [str(paths.network_slice("n1"))],
+        "data_dirs": ["slices/networks/n1"],  # relative to the build folder
     }
     assert meta["slice_hashes"] == {"n1": "slice1"}
     glued = {
