@@ -16,8 +16,9 @@ One threshold, three tools:
 
 A table that cannot be protected (a lone small count whose total is published
 elsewhere and nothing else to hide) raises :class:`DisclosureError` naming the
-table: the build stops rather than publish it. Merge its categories, or do not
-publish the total.
+table; :func:`compendium.report.publish.table` then publishes it with every count,
+rate and mean withheld and a caption saying why. Merge its categories, or do not
+publish the total, to see its numbers again.
 
 Marks
 -----
