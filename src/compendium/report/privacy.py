@@ -344,15 +344,6 @@ def _protected(state: int, interval: tuple[float, float]) -> bool:
     return hi > lo
 
 
-def exposed(values: list[int], state: list[int], lines: Sequence[_Line]) -> list[int]:
-    """The hidden cells a reader can narrow: small counts below their full range of 1 to
-    ``THRESHOLD - 1``, complements to a single value; small counts first."""
-    audited = [i for i, s in enumerate(state) if s in (_SMALL, _COMPLEMENT)]
-    found = intervals(values, state, lines, audited)
-    order = sorted(found, key=lambda i: (state[i] != _SMALL, i))
-    return [i for i in order if not _protected(state[i], found[i])]
-
-
 def _candidates(values: list[int], state: list[int], lines: Sequence[_Line], cell: int) -> list:
     """Published non-zero cells that could be hidden for ``cell``, most promising first.
 
