@@ -101,6 +101,13 @@ def publishable_share(numerator, denominator) -> bool:
     return not (is_small(n) or is_small(k) or is_small(n - k))
 
 
+def publishable_rate(rate, n) -> bool:
+    """Whether a rate over ``n`` people may be shown: :func:`publishable_share` of the
+    people it counts (``rate * n``, rounded; none when the rate is missing)."""
+    counted = 0 if rate is None or rate != rate else round(float(rate) * int(n))
+    return publishable_share(counted, n)
+
+
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 

@@ -49,9 +49,7 @@ def rate_text(rate, n) -> str:
     n = int(n)
     if privacy.is_small(n):
         return f"not shown (fewer than {privacy.THRESHOLD} people)"
-    if rate is None or rate != rate:  # missing: nothing to count
-        return fmt(rate, percent=True)
-    if not privacy.publishable_share(round(float(rate) * n), n):
+    if not privacy.publishable_rate(rate, n):
         return f"not shown (it would count fewer than {privacy.THRESHOLD} people)"
     return fmt(rate, percent=True)
 

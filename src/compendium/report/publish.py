@@ -229,10 +229,8 @@ def outcome_values(row: pd.Series, withheld=()) -> dict:
     n = int(row["n_episodes"])
     out = {}
     for rate in OUTCOME_RATES:
-        share = row[rate]
-        counted = 0 if share != share else round(float(share) * n)  # NaN: no discharge
-        hidden = rate in withheld or not privacy.publishable_share(counted, n)
-        out[rate] = WITHHELD if hidden else share
+        hidden = rate in withheld or not privacy.publishable_rate(row[rate], n)
+        out[rate] = WITHHELD if hidden else row[rate]
     for mean in ("mean_coc", "mean_upc", "mean_story_retold", "contacts_per_person"):
         out[mean] = WITHHELD if privacy.is_small(n) else row[mean]
     return out
