@@ -8,6 +8,7 @@ the network notebook stands for "a module that only the network notebook reaches
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -76,12 +77,16 @@ def stale(root: Path) -> dict[str, str]:
     return runs
 
 
-def edit(root: Path, relative: str):
-    """Append a comment to one package file; give a function that undoes it."""
+@contextlib.contextmanager
+def edited(root: Path, relative: str):
+    """One package file with a comment appended, as it was again afterwards."""
     path = root / "src" / "compendium" / relative
     before = path.read_bytes()
     path.write_bytes(before + b"\n# an edit\n")
-    return lambda: path.write_bytes(before)
+    try:
+        yield
+    finally:
+        path.write_bytes(before)
 
 
 def rules(runs: dict[str, str]) -> set[str]:
@@ -94,19 +99,13 @@ def test_the_built_project_is_up_to_date(project):
 
 @pytest.mark.parametrize("relative", ["ingest/qda.py", "ingest/synth.py"])
 def test_editing_an_importer_re_runs_nothing(project, relative):
-    undo = edit(project, relative)
-    try:
+    with edited(project, relative):
         assert stale(project) == {}
-    finally:
-        undo()
 
 
 def test_editing_the_job_runner_re_runs_every_notebook(project):
-    undo = edit(project, "run/notebook_job.py")
-    try:
+    with edited(project, "run/notebook_job.py"):
         runs = stale(project)
-    finally:
-        undo()
     network_ids = sorted(p.stem for p in (project / "build" / "executed" / "networks").glob("*"))
     assert len(network_ids) == 2
     for network_id in network_ids:
@@ -119,11 +118,8 @@ def test_editing_the_job_runner_re_runs_every_notebook(project):
 
 
 def test_editing_a_module_only_the_network_notebook_reaches_re_runs_the_network_runs(project):
-    undo = edit(project, PROBE)
-    try:
+    with edited(project, PROBE):
         runs = stale(project)
-    finally:
-        undo()
     assert rules(runs) == {"network_profile", "book"}
     assert len([r for r in runs if r.startswith("network_profile")]) == 2
     for label, reason in runs.items():
@@ -132,32 +128,23 @@ def test_editing_a_module_only_the_network_notebook_reaches_re_runs_the_network_
 
 
 def test_editing_the_book_assembly_re_runs_the_book_only(project):
-    undo = edit(project, "book/assemble.py")
-    try:
+    with edited(project, "book/assemble.py"):
         runs = stale(project)
-    finally:
-        undo()
     assert list(runs) == ["book"]
     assert "package code compendium/book/assemble.py" in runs["book"]
 
 
 def test_editing_the_policy_tables_re_runs_the_policy_timeline_only(project):
-    undo = edit(project, "data/policy_tables.py")
-    try:
+    with edited(project, "data/policy_tables.py"):
         runs = stale(project)
-    finally:
-        undo()
     assert rules(runs) == {"cross_network", "book"}
     assert [r for r in runs if r != "book"] == ["cross_network[policy_timeline]"]
 
 
 def test_a_build_after_a_code_edit_runs_what_the_edit_reaches(project):
     # the no-op shortcut of `compendium build` must see package code too, not only the data
-    undo = edit(project, PROBE)
-    try:
+    with edited(project, PROBE):
         proc = compendium(project, "build", "--cores", "2")
-    finally:
-        undo()
     assert proc.returncode == 0, proc.stdout + proc.stderr
     started = set(re.findall(r"\] start  (\S+)", proc.stdout))
     assert {s.split("[")[0] for s in started} == {"network_profile", "book", "all"}
